@@ -1,0 +1,36 @@
+export { canonicalJson } from './canonical.js';
+export {
+  DEVICE_TOPIC_PREFIX,
+  type DeviceEventType,
+  DeviceEventTypes,
+  type DeviceStatus,
+  DeviceStatuses,
+  deviceTopic,
+  LedgerEvents,
+  type Milestone,
+  Milestones,
+} from './domain.js';
+export { CodedError, codedMessage, type ErrorCode, ErrorCodes, parseCodedMessage } from './errors.js';
+export {
+  type BlockSummary,
+  type ChaincodeEvent,
+  type Ledger,
+  type LedgerCheckpoint,
+  type LedgerIdentity,
+  type ProposalOptions,
+  type Signer,
+  type SubmittedTransaction,
+  type TransactionInfo,
+  type TxValidationCode,
+  TxValidationCodes,
+} from './ledger.js';
+export {
+  ORG_KIND_ATTRIBUTE,
+  type OrgKind,
+  OrgKinds,
+  type OrgMspId,
+  Orgs,
+  ROLE_ATTRIBUTE,
+  type Role,
+  Roles,
+} from './orgs.js';

@@ -1,0 +1,104 @@
+/**
+ * The ledger interface every part of the platform talks to. The embedded
+ * engine (`@c2m/network`, LEDGER=embedded) and the Fabric Gateway client
+ * (LEDGER=fabric) both implement it; typed contract facades sit on top.
+ */
+
+/** Signs a digest (SHA-256 of the message) and returns a DER ECDSA signature; an HSM can stand in. */
+export type Signer = (digest: Uint8Array) => Promise<Uint8Array>;
+
+/** A client identity: MSP id, X.509 certificate (PEM) and a signer for its private key. */
+export interface LedgerIdentity {
+  readonly mspId: string;
+  readonly certificatePem: string;
+  readonly sign: Signer;
+}
+
+/** Fabric's transaction validation codes (peer.TxValidationCode), the ones we produce. */
+export const TxValidationCodes = {
+  VALID: 'VALID',
+  MVCC_READ_CONFLICT: 'MVCC_READ_CONFLICT',
+  ENDORSEMENT_POLICY_FAILURE: 'ENDORSEMENT_POLICY_FAILURE',
+  BAD_CREATOR_SIGNATURE: 'BAD_CREATOR_SIGNATURE',
+  INVALID_ENDORSER_TRANSACTION: 'INVALID_ENDORSER_TRANSACTION',
+  DUPLICATE_TXID: 'DUPLICATE_TXID',
+  PHANTOM_READ_CONFLICT: 'PHANTOM_READ_CONFLICT',
+} as const;
+export type TxValidationCode = (typeof TxValidationCodes)[keyof typeof TxValidationCodes];
+
+export interface ProposalOptions {
+  /** Transaction arguments after the function name. */
+  readonly arguments?: readonly (string | Uint8Array)[];
+  /** Private inputs (Fabric transient map): never written to the block. */
+  readonly transientData?: Readonly<Record<string, string | Uint8Array>>;
+  /** Orgs whose peers must endorse; defaults to what the chaincode policy needs. */
+  readonly endorsingOrganizations?: readonly string[];
+}
+
+export interface SubmittedTransaction {
+  readonly txId: string;
+  readonly blockNumber: number;
+  readonly txIndex: number;
+  /** Chaincode return payload. */
+  readonly result: Uint8Array;
+  /** ISO timestamp of the proposal (the stub's tx timestamp). */
+  readonly timestamp: string;
+}
+
+export interface ChaincodeEvent {
+  readonly blockNumber: number;
+  readonly txId: string;
+  readonly chaincodeName: string;
+  readonly eventName: string;
+  readonly payload: Uint8Array;
+}
+
+/** Where to resume reading events: the next block and the tx id last processed within it. */
+export interface LedgerCheckpoint {
+  readonly blockNumber: number;
+  readonly transactionId?: string;
+}
+
+export interface BlockSummary {
+  readonly number: number;
+  readonly hash: string;
+  readonly previousHash: string;
+  readonly dataHash: string;
+  readonly transactions: readonly {
+    readonly txId: string;
+    readonly validationCode: TxValidationCode;
+    readonly creatorMspId: string;
+    readonly function: string;
+    readonly timestamp: string;
+  }[];
+}
+
+export interface TransactionInfo {
+  readonly txId: string;
+  readonly blockNumber: number;
+  readonly txIndex: number;
+  readonly validationCode: TxValidationCode;
+  readonly blockHash: string;
+  readonly creatorMspId: string;
+  readonly timestamp: string;
+}
+
+export interface Ledger {
+  readonly kind: 'embedded' | 'fabric';
+  readonly channel: string;
+  readonly chaincode: string;
+  /** Endorse, order and wait for commit. Rejects with a typed ledger error (code + txId). */
+  submit(identity: LedgerIdentity, transaction: string, options?: ProposalOptions): Promise<SubmittedTransaction>;
+  /** Query on one peer without ordering. */
+  evaluate(identity: LedgerIdentity, transaction: string, options?: ProposalOptions): Promise<Uint8Array>;
+  /** Number of committed blocks (the next block number). */
+  height(): Promise<number>;
+  block(blockNumber: number): Promise<BlockSummary>;
+  transaction(txId: string): Promise<TransactionInfo | undefined>;
+  /** Chaincode events of VALID transactions from a checkpoint on, in block order. */
+  listen(
+    checkpoint: LedgerCheckpoint,
+    onEvent: (event: ChaincodeEvent) => Promise<void> | void,
+  ): Promise<{ close(): void }>;
+  close(): Promise<void>;
+}
