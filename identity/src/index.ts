@@ -1,1 +1,32 @@
-export {};
+export {
+  certificateFingerprint,
+  type IdentityCertificateInfo,
+  parseIdentityCertificate,
+  publicKeyFromCertificate,
+  verifyCertificateChain,
+} from './certificates.js';
+export { demoConsortium, demoUsers, type OrgDescription, type UserSeed } from './consortium.js';
+export {
+  createDeviceCsr,
+  DEVICE_ID_PATTERN,
+  type DeviceKeyPair,
+  type DeviceSubject,
+  generateDeviceKeyPair,
+} from './devices.js';
+export {
+  createSigner,
+  isLowS,
+  type SignedData,
+  signMessage,
+  type VerifyOptions,
+  verifySignature,
+} from './signer.js';
+export {
+  type DeviceCertificateOptions,
+  type IdentityStore,
+  type OpenIdentityStoreOptions,
+  type OrgRecord,
+  openIdentityStore,
+  type UserRecord,
+} from './store.js';
+export { FABRIC_ATTRS_OID, type OrganizationalUnit, OrganizationalUnits } from './x509.js';

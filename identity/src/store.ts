@@ -1,0 +1,519 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  CodedError,
+  ErrorCodes,
+  type LedgerIdentity,
+  ORG_KIND_ATTRIBUTE,
+  type OrgKind,
+  type OrgMspId,
+  ROLE_ATTRIBUTE,
+  type Role,
+  Roles,
+} from '@c2m/shared';
+import lockfile from 'proper-lockfile';
+import { parseIdentityCertificate, verifyCertificateChain } from './certificates.js';
+import { demoConsortium, demoUsers, type OrgDescription, type UserSeed } from './consortium.js';
+import { assertDeviceId } from './devices.js';
+import { PUBLIC_MODE, readIfExists, SECRET_MODE, writeFileAtomic } from './files.js';
+import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
+import { createSigner } from './signer.js';
+import {
+  createCaCertificate,
+  issueCertificate,
+  type OrganizationalUnit,
+  OrganizationalUnits,
+  spkiDer,
+  x509,
+} from './x509.js';
+
+export interface OpenIdentityStoreOptions {
+  /** Where CAs, MSP folders, users and secrets live, e.g. `.data/identity`. Created if missing. */
+  readonly dataDir: string;
+  /** Defaults to `demoConsortium`. */
+  readonly consortium?: readonly OrgDescription[];
+  /** Users to enrol if not enrolled yet. Defaults to `demoUsers` when `consortium` is omitted, else none. */
+  readonly users?: readonly UserSeed[];
+}
+
+export interface OrgRecord {
+  readonly mspId: OrgMspId;
+  readonly kind: OrgKind;
+  readonly names: { readonly en: string; readonly zh: string };
+  readonly caCertificatePem: string;
+}
+
+/** What may be shown about a user: never the password hash. */
+export interface UserRecord {
+  readonly username: string;
+  readonly mspId: OrgMspId;
+  readonly orgKind: OrgKind;
+  readonly role: Role;
+  readonly displayName: string;
+}
+
+export interface DeviceCertificateOptions {
+  /** Must equal the CSR's CN. */
+  readonly deviceId: string;
+  /** 1..3650, default 365. */
+  readonly validityDays?: number;
+}
+
+export interface IdentityStore {
+  readonly dataDir: string;
+  orgs(): readonly OrgRecord[];
+  org(mspId: string): OrgRecord | undefined;
+  /** The org's `peer0` identity (OU=peer, role `peer`), which endorses on the embedded ledger. Throws NOT_FOUND. */
+  peerIdentity(mspId: string): LedgerIdentity;
+  /** A user's ledger identity (OU=client, or OU=admin for role admin). Throws NOT_FOUND. */
+  userIdentity(username: string): LedgerIdentity;
+  user(username: string): UserRecord | undefined;
+  users(): readonly UserRecord[];
+  /** The user when the password matches, else undefined (also for unknown users, after the same work). */
+  authenticate(username: string, password: string): Promise<UserRecord | undefined>;
+  /**
+   * Verifies the CSR (signature = proof of possession, P-256 key, CN = deviceId, O = mspId if present) and
+   * issues a device certificate (PEM) from the org's CA. Throws VALIDATION_FAILED or NOT_FOUND.
+   */
+  issueDeviceCertificate(mspId: string, csrPem: string, options: DeviceCertificateOptions): Promise<string>;
+  /** 32 random bytes created once per data dir, for signing API tokens. A copy; mutate freely. */
+  apiTokenSecret(): Uint8Array;
+  /** CA certificate (PEM) per MSP id. */
+  caCertificates(): Record<string, string>;
+}
+
+const CA_VALIDITY_DAYS = 3650;
+const IDENTITY_VALIDITY_DAYS = 730;
+const DEVICE_VALIDITY_DAYS = 365;
+const PEER_NAME = 'peer0';
+const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const USERS_FILE_VERSION = 1;
+const ROLE_VALUES = new Set<string>(Object.values(Roles));
+
+/** Fabric MSP config: NodeOUs classify identities by the OU their org CA put in the certificate. */
+const MSP_CONFIG_YAML = `NodeOUs:
+  Enable: true
+  ClientOUIdentifier:
+    Certificate: cacerts/ca.pem
+    OrganizationalUnitIdentifier: ${OrganizationalUnits.client}
+  PeerOUIdentifier:
+    Certificate: cacerts/ca.pem
+    OrganizationalUnitIdentifier: ${OrganizationalUnits.peer}
+  AdminOUIdentifier:
+    Certificate: cacerts/ca.pem
+    OrganizationalUnitIdentifier: ${OrganizationalUnits.admin}
+  OrdererOUIdentifier:
+    Certificate: cacerts/ca.pem
+    OrganizationalUnitIdentifier: ${OrganizationalUnits.orderer}
+`;
+
+interface StoredUser {
+  readonly mspId: string;
+  readonly role: Role;
+  readonly displayName: string;
+  readonly passwordHash: string;
+}
+
+interface UsersFile {
+  readonly version: number;
+  readonly users: Record<string, StoredUser>;
+}
+
+interface LoadedOrg {
+  readonly record: OrgRecord;
+  readonly caPrivateKey: KeyObject;
+  readonly peer: LedgerIdentity;
+}
+
+interface LoadedUser {
+  readonly record: UserRecord;
+  readonly passwordHash: string;
+  readonly identity: LedgerIdentity;
+}
+
+/**
+ * Opens (creating on first use) the identity material under `dataDir`. Idempotent: later opens load the
+ * same CAs, keys and certificates and re-verify each certificate against its CA. Concurrent first opens,
+ * also from several processes, serialise on a lock file; every file is written via temp file + rename.
+ */
+export async function openIdentityStore(options: OpenIdentityStoreOptions): Promise<IdentityStore> {
+  const dataDir = resolve(options.dataDir);
+  const consortium = options.consortium ?? demoConsortium;
+  const seeds = options.users ?? (options.consortium ? [] : demoUsers);
+  validateConsortium(consortium);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+
+  let compromised: Error | undefined;
+  const release = await lockfile.lock(dataDir, {
+    lockfilePath: join(dataDir, '.lock'),
+    stale: 15_000,
+    update: 3_000,
+    retries: { retries: 120, factor: 1.2, minTimeout: 50, maxTimeout: 500 },
+    onCompromised: (err) => {
+      compromised = err;
+    },
+  });
+  try {
+    const layout = new Layout(dataDir);
+    const orgs = new Map<string, LoadedOrg>();
+    for (const description of consortium) orgs.set(description.mspId, await ensureOrg(layout, description));
+    const users = await ensureUsers(layout, orgs, seeds);
+    const secret = await ensureSecret(layout.apiTokenSecret);
+    if (compromised) throw compromised;
+    return new FileIdentityStore(dataDir, orgs, users, secret);
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+class Layout {
+  constructor(readonly dataDir: string) {}
+  get usersFile(): string {
+    return join(this.dataDir, 'users.json');
+  }
+  get apiTokenSecret(): string {
+    return join(this.dataDir, 'api-token.secret');
+  }
+  /** The CA's own key stays outside the MSP folders, which are meant to be copied to peers and clients. */
+  caDir(mspId: string): string {
+    return join(this.dataDir, 'ca', mspId);
+  }
+  mspDir(mspId: string): string {
+    return join(this.dataDir, 'msp', mspId);
+  }
+  identityMspDir(mspId: string, name: string): string {
+    return join(this.mspDir(mspId), 'users', `${name}@${mspId}`, 'msp');
+  }
+}
+
+function validateConsortium(consortium: readonly OrgDescription[]): void {
+  const seen = new Set<string>();
+  for (const org of consortium) {
+    if (!/^[A-Za-z][A-Za-z0-9]{0,63}$/.test(org.mspId)) {
+      throw new CodedError(ErrorCodes.VALIDATION_FAILED, `invalid MSP id ${JSON.stringify(org.mspId)}`);
+    }
+    if (seen.has(org.mspId)) throw new CodedError(ErrorCodes.VALIDATION_FAILED, `duplicate MSP id ${org.mspId}`);
+    seen.add(org.mspId);
+  }
+}
+
+async function ensureOrg(layout: Layout, description: OrgDescription): Promise<LoadedOrg> {
+  const { mspId } = description;
+  const caDir = layout.caDir(mspId);
+  const certPath = join(caDir, 'ca-cert.pem');
+  const keyPath = join(caDir, 'ca-key.pem');
+  let caCertificatePem = await readIfExists(certPath);
+  let caPrivateKey: KeyObject;
+  if (caCertificatePem === undefined) {
+    // No certificate means nothing was ever issued by this CA (the certificate is written last), so a key left
+    // by an interrupted first start can be replaced.
+    const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    caPrivateKey = keys.privateKey;
+    await writeFileAtomic(keyPath, pkcs8Pem(caPrivateKey), SECRET_MODE);
+    caCertificatePem = await createCaCertificate({
+      commonName: `ca.${mspId.toLowerCase()}.c2m.local`,
+      mspId,
+      privateKey: keys.privateKey,
+      publicKey: keys.publicKey,
+      validityDays: CA_VALIDITY_DAYS,
+    });
+    await writeFileAtomic(certPath, caCertificatePem, PUBLIC_MODE);
+  } else {
+    caPrivateKey = await loadPrivateKey(keyPath);
+    if (!verifyCertificateChain(caCertificatePem, caCertificatePem) || !keyMatches(caPrivateKey, caCertificatePem)) {
+      throw corrupt(certPath, 'CA certificate is not a valid self-signed CA for its key');
+    }
+    if (parseIdentityCertificate(caCertificatePem).mspId !== mspId) {
+      throw corrupt(certPath, `CA certificate is not for ${mspId}`);
+    }
+  }
+  await writeIfChanged(join(layout.mspDir(mspId), 'cacerts', 'ca.pem'), caCertificatePem);
+  await writeIfChanged(join(layout.mspDir(mspId), 'config.yaml'), MSP_CONFIG_YAML);
+
+  const record: OrgRecord = Object.freeze({
+    mspId,
+    kind: description.kind,
+    names: Object.freeze({ ...description.names }),
+    caCertificatePem,
+  });
+  const peer = await ensureIdentity(layout, record, caPrivateKey, PEER_NAME, OrganizationalUnits.peer, Roles.peer);
+  return { record, caPrivateKey, peer };
+}
+
+async function ensureUsers(
+  layout: Layout,
+  orgs: ReadonlyMap<string, LoadedOrg>,
+  seeds: readonly UserSeed[],
+): Promise<Map<string, LoadedUser>> {
+  const text = await readIfExists(layout.usersFile);
+  const file: UsersFile = text ? (JSON.parse(text) as UsersFile) : { version: USERS_FILE_VERSION, users: {} };
+  if (file.version !== USERS_FILE_VERSION) throw corrupt(layout.usersFile, `unknown version ${file.version}`);
+  const stored: Record<string, StoredUser> = { ...file.users };
+  let changed = false;
+  for (const seed of seeds) {
+    validateSeed(seed, orgs);
+    const existing = stored[seed.username];
+    if (existing) {
+      // Role and org are baked into the user's certificate; changing them needs a re-enrolment, not a restart.
+      if (existing.mspId !== seed.mspId || existing.role !== seed.role) {
+        throw new CodedError(
+          ErrorCodes.CONFLICT,
+          `user ${seed.username} is enrolled as ${existing.role}@${existing.mspId}, seed says ${seed.role}@${seed.mspId}`,
+          409,
+        );
+      }
+      continue;
+    }
+    stored[seed.username] = {
+      mspId: seed.mspId,
+      role: seed.role,
+      displayName: seed.displayName,
+      passwordHash: await hashPassword(seed.password),
+    };
+    changed = true;
+  }
+
+  const users = new Map<string, LoadedUser>();
+  for (const [username, user] of Object.entries(stored)) {
+    const org = orgs.get(user.mspId);
+    if (!org) continue; // an org left out of this consortium: its users are not served
+    const ou = user.role === Roles.admin ? OrganizationalUnits.admin : OrganizationalUnits.client;
+    const identity = await ensureIdentity(layout, org.record, org.caPrivateKey, username, ou, user.role);
+    const record: UserRecord = Object.freeze({
+      username,
+      mspId: user.mspId,
+      orgKind: org.record.kind,
+      role: user.role,
+      displayName: user.displayName,
+    });
+    users.set(username, { record, passwordHash: user.passwordHash, identity });
+  }
+  // Written after the identities, so a user listed in the file always has its certificate on disk.
+  if (changed) {
+    const next: UsersFile = { version: USERS_FILE_VERSION, users: stored };
+    await writeFileAtomic(layout.usersFile, `${JSON.stringify(next, null, 2)}\n`, SECRET_MODE);
+  }
+  return users;
+}
+
+function validateSeed(seed: UserSeed, orgs: ReadonlyMap<string, LoadedOrg>): void {
+  const fail = (why: string) =>
+    new CodedError(ErrorCodes.VALIDATION_FAILED, `user ${JSON.stringify(seed.username)}: ${why}`);
+  if (!USERNAME_PATTERN.test(seed.username)) throw fail(`username must match ${USERNAME_PATTERN.source}`);
+  if (/^peer\d+$/.test(seed.username)) throw fail('peer names are reserved for peer identities');
+  if (!orgs.has(seed.mspId)) throw fail(`unknown org ${seed.mspId}`);
+  if (!ROLE_VALUES.has(seed.role) || seed.role === Roles.peer || seed.role === Roles.device) {
+    throw fail(`role ${seed.role} cannot be given to a user`);
+  }
+  if (seed.password.length === 0) throw fail('empty password');
+}
+
+async function ensureIdentity(
+  layout: Layout,
+  org: OrgRecord,
+  caPrivateKey: KeyObject,
+  name: string,
+  ou: OrganizationalUnit,
+  role: Role,
+): Promise<LedgerIdentity> {
+  const dir = layout.identityMspDir(org.mspId, name);
+  const certPath = join(dir, 'signcerts', 'cert.pem');
+  const keyPath = join(dir, 'keystore', 'key.pem');
+  let certificatePem = await readIfExists(certPath);
+  let privateKey: KeyObject;
+  if (certificatePem === undefined) {
+    const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    privateKey = keys.privateKey;
+    await writeFileAtomic(keyPath, pkcs8Pem(privateKey), SECRET_MODE);
+    certificatePem = await issueCertificate({
+      caCertificatePem: org.caCertificatePem,
+      caPrivateKey,
+      publicKey: spkiDer(keys.publicKey),
+      commonName: name,
+      ou,
+      mspId: org.mspId,
+      attrs: { 'hf.EnrollmentID': name, 'hf.Type': ou, [ROLE_ATTRIBUTE]: role, [ORG_KIND_ATTRIBUTE]: org.kind },
+      validityDays: IDENTITY_VALIDITY_DAYS,
+    });
+    await writeFileAtomic(certPath, certificatePem, PUBLIC_MODE);
+  } else {
+    privateKey = await loadPrivateKey(keyPath);
+    if (!verifyCertificateChain(certificatePem, org.caCertificatePem)) {
+      throw corrupt(certPath, `certificate does not chain to the ${org.mspId} CA or is outside its validity`);
+    }
+    if (!keyMatches(privateKey, certificatePem)) throw corrupt(keyPath, 'key does not match the certificate');
+    const info = parseIdentityCertificate(certificatePem);
+    if (info.commonName !== name || !info.ous.includes(ou) || info.attrs[ROLE_ATTRIBUTE] !== role) {
+      throw corrupt(certPath, `certificate is not ${name} (${ou}, role ${role})`);
+    }
+  }
+  // A complete per-identity MSP folder, as Fabric's CLI tools expect it.
+  await writeIfChanged(join(dir, 'cacerts', 'ca.pem'), org.caCertificatePem);
+  await writeIfChanged(join(dir, 'config.yaml'), MSP_CONFIG_YAML);
+  return Object.freeze({ mspId: org.mspId, certificatePem, sign: createSigner(privateKey) });
+}
+
+async function ensureSecret(path: string): Promise<Buffer> {
+  const existing = await readIfExists(path);
+  if (existing !== undefined) {
+    const secret = Buffer.from(existing.trim(), 'base64url');
+    if (secret.length !== 32) throw corrupt(path, 'expected 32 bytes, base64url');
+    return secret;
+  }
+  const secret = randomBytes(32);
+  await writeFileAtomic(path, `${secret.toString('base64url')}\n`, SECRET_MODE);
+  return secret;
+}
+
+async function loadPrivateKey(path: string): Promise<KeyObject> {
+  const pem = await readIfExists(path);
+  if (pem === undefined) throw corrupt(path, 'private key missing while its certificate exists');
+  try {
+    return createPrivateKey(pem);
+  } catch (err) {
+    throw corrupt(path, `unreadable private key (${(err as Error).message})`);
+  }
+}
+
+async function writeIfChanged(path: string, content: string): Promise<void> {
+  if ((await readIfExists(path)) !== content) await writeFileAtomic(path, content, PUBLIC_MODE);
+}
+
+function pkcs8Pem(key: KeyObject): string {
+  return key.export({ type: 'pkcs8', format: 'pem' }) as string;
+}
+
+function keyMatches(privateKey: KeyObject, certificatePem: string): boolean {
+  const certKey = new x509.X509Certificate(certificatePem).publicKey.rawData;
+  return Buffer.from(spkiDer(createPublicKey(privateKey))).equals(Buffer.from(certKey));
+}
+
+function corrupt(path: string, why: string): CodedError {
+  // Never regenerate over damaged material: that would silently change identities the ledger knows.
+  return new CodedError(ErrorCodes.INTERNAL, `identity material at ${path}: ${why}`, 500);
+}
+
+class FileIdentityStore implements IdentityStore {
+  readonly dataDir: string;
+  readonly #orgs: ReadonlyMap<string, LoadedOrg>;
+  readonly #users: ReadonlyMap<string, LoadedUser>;
+  readonly #secret: Buffer;
+
+  constructor(
+    dataDir: string,
+    orgs: ReadonlyMap<string, LoadedOrg>,
+    users: ReadonlyMap<string, LoadedUser>,
+    secret: Buffer,
+  ) {
+    this.dataDir = dataDir;
+    this.#orgs = orgs;
+    this.#users = users;
+    this.#secret = secret;
+  }
+
+  orgs(): readonly OrgRecord[] {
+    return [...this.#orgs.values()].map((o) => o.record);
+  }
+
+  org(mspId: string): OrgRecord | undefined {
+    return this.#orgs.get(mspId)?.record;
+  }
+
+  peerIdentity(mspId: string): LedgerIdentity {
+    const org = this.#orgs.get(mspId);
+    if (!org) throw new CodedError(ErrorCodes.NOT_FOUND, `no org ${mspId}`, 404);
+    return org.peer;
+  }
+
+  userIdentity(username: string): LedgerIdentity {
+    const user = this.#users.get(username);
+    if (!user) throw new CodedError(ErrorCodes.NOT_FOUND, `no user ${username}`, 404);
+    return user.identity;
+  }
+
+  user(username: string): UserRecord | undefined {
+    return this.#users.get(username)?.record;
+  }
+
+  users(): readonly UserRecord[] {
+    return [...this.#users.values()].map((u) => u.record);
+  }
+
+  async authenticate(username: string, password: string): Promise<UserRecord | undefined> {
+    const user = this.#users.get(username);
+    if (!user) {
+      await burnPasswordCheck(password);
+      return undefined;
+    }
+    return (await verifyPassword(password, user.passwordHash)) ? user.record : undefined;
+  }
+
+  async issueDeviceCertificate(mspId: string, csrPem: string, options: DeviceCertificateOptions): Promise<string> {
+    const org = this.#orgs.get(mspId);
+    if (!org) throw new CodedError(ErrorCodes.NOT_FOUND, `no org ${mspId}`, 404);
+    assertDeviceId(options.deviceId);
+    const validityDays = options.validityDays ?? DEVICE_VALIDITY_DAYS;
+    if (!Number.isInteger(validityDays) || validityDays < 1 || validityDays > CA_VALIDITY_DAYS) {
+      throw new CodedError(ErrorCodes.VALIDATION_FAILED, `validityDays must be an integer in 1..${CA_VALIDITY_DAYS}`);
+    }
+    const csr = await verifiedCsr(csrPem);
+    const cn = csr.subjectName.getField('CN');
+    if (cn.length !== 1 || cn[0] !== options.deviceId) {
+      throw new CodedError(ErrorCodes.VALIDATION_FAILED, `CSR subject CN must be ${options.deviceId}`);
+    }
+    const o = csr.subjectName.getField('O');
+    if (o.length > 1 || (o.length === 1 && o[0] !== mspId)) {
+      throw new CodedError(ErrorCodes.VALIDATION_FAILED, `CSR subject O must be ${mspId}`);
+    }
+    return issueCertificate({
+      caCertificatePem: org.record.caCertificatePem,
+      caPrivateKey: org.caPrivateKey,
+      publicKey: new Uint8Array(csr.publicKey.rawData),
+      commonName: options.deviceId,
+      ou: OrganizationalUnits.device,
+      mspId,
+      attrs: {
+        'hf.EnrollmentID': options.deviceId,
+        'hf.Type': OrganizationalUnits.device,
+        [ROLE_ATTRIBUTE]: Roles.device,
+        [ORG_KIND_ATTRIBUTE]: org.record.kind,
+      },
+      validityDays,
+      // Devices may later authenticate to the MQTT broker with this certificate (mutual TLS).
+      clientAuth: true,
+    });
+  }
+
+  apiTokenSecret(): Uint8Array {
+    return new Uint8Array(this.#secret);
+  }
+
+  caCertificates(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [mspId, org] of this.#orgs) out[mspId] = org.record.caCertificatePem;
+    return out;
+  }
+}
+
+async function verifiedCsr(csrPem: string): Promise<x509.Pkcs10CertificateRequest> {
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(csrPem);
+  } catch {
+    throw new CodedError(ErrorCodes.VALIDATION_FAILED, 'CSR is not a PEM PKCS#10 request');
+  }
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
+  } catch {
+    throw new CodedError(ErrorCodes.VALIDATION_FAILED, 'CSR public key is unreadable');
+  }
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new CodedError(ErrorCodes.VALIDATION_FAILED, 'CSR key must be ECDSA P-256');
+  }
+  // The signature proves the requester holds the private key for the public key it asks us to certify.
+  const valid = await csr.verify().catch(() => false);
+  if (!valid) throw new CodedError(ErrorCodes.VALIDATION_FAILED, 'CSR signature does not verify');
+  return csr;
+}
