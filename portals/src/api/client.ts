@@ -1,0 +1,120 @@
+import type {
+  AcceptOfferResponse,
+  Anchor,
+  ApiErrorBody,
+  CertifyRequest,
+  DeclineOfferRequest,
+  Device,
+  DeviceEvent,
+  HealthStatus,
+  ItemList,
+  LedgerView,
+  LoginRequest,
+  LoginResponse,
+  NewOrder,
+  Offer,
+  OfferStatus,
+  Order,
+  Org,
+  ProductionSeries,
+  ProofBundle,
+  ReadyStatus,
+  User,
+  VerifyResult,
+  WorkOrder,
+} from './types';
+
+/** An HTTP error from the platform, carrying its stable machine-readable code. */
+export class ApiError extends Error {
+  readonly statusCode: number;
+  readonly code: string;
+  constructor(statusCode: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.statusCode = statusCode;
+    this.code = code;
+  }
+}
+
+export interface ApiClientOptions {
+  /** Origin and prefix; '' means same origin (the platform serves the portals). */
+  baseUrl?: string;
+  getToken: () => string | null;
+  /** Called on any 401 so the app can drop a stale session. */
+  onUnauthorized?: () => void;
+  fetch?: typeof fetch;
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+export function createApiClient(options: ApiClientOptions) {
+  const baseUrl = options.baseUrl ?? '';
+  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+
+  async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const token = options.getToken();
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await doFetch(`${baseUrl}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const parsed: unknown = text ? safeJson(text) : undefined;
+    if (!res.ok) {
+      if (res.status === 401) options.onUnauthorized?.();
+      const err = parsed as Partial<ApiErrorBody> | undefined;
+      throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? (text || res.statusText));
+    }
+    return parsed as T;
+  }
+
+  const enc = encodeURIComponent;
+
+  return {
+    health: () => request<HealthStatus>('GET', '/health'),
+    ready: () => request<ReadyStatus>('GET', '/ready'),
+    login: (body: LoginRequest) => request<LoginResponse>('POST', '/api/auth/login', body),
+    me: () => request<User>('GET', '/api/me'),
+    orgs: () => request<ItemList<Org>>('GET', '/api/orgs'),
+
+    createOrder: (body: NewOrder) => request<Order>('POST', '/api/orders', body),
+    listOrders: () => request<ItemList<Order>>('GET', '/api/orders'),
+    getOrder: (orderId: string) => request<Order>('GET', `/api/orders/${enc(orderId)}`),
+
+    listOffers: (status?: OfferStatus) =>
+      request<ItemList<Offer>>('GET', `/api/offers${status ? `?status=${enc(status)}` : ''}`),
+    acceptOffer: (offerId: string) => request<AcceptOfferResponse>('POST', `/api/offers/${enc(offerId)}/accept`),
+    declineOffer: (offerId: string, body: DeclineOfferRequest) =>
+      request<{ offer: Offer }>('POST', `/api/offers/${enc(offerId)}/decline`, body),
+
+    listWorkOrders: () => request<ItemList<WorkOrder>>('GET', '/api/work-orders'),
+    getWorkOrder: (id: string) => request<WorkOrder>('GET', `/api/work-orders/${enc(id)}`),
+    workOrderEvents: (id: string, limit?: number) =>
+      request<ItemList<DeviceEvent>>(
+        'GET',
+        `/api/work-orders/${enc(id)}/events${limit !== undefined ? `?limit=${limit}` : ''}`,
+      ),
+    workOrderProduction: (id: string) => request<ProductionSeries>('GET', `/api/work-orders/${enc(id)}/production`),
+    workOrderProof: (id: string) => request<ProofBundle>('GET', `/api/work-orders/${enc(id)}/proof`),
+    verifyProof: (bundle: ProofBundle) => request<VerifyResult>('POST', '/api/proofs/verify', { bundle }),
+
+    listDevices: () => request<ItemList<Device>>('GET', '/api/devices'),
+    getDevice: (deviceId: string) => request<Device>('GET', `/api/devices/${enc(deviceId)}`),
+    certifyDevice: (deviceId: string, body: CertifyRequest = {}) =>
+      request<Device>('POST', `/api/devices/${enc(deviceId)}/certify`, body),
+
+    listAnchors: () => request<ItemList<Anchor>>('GET', '/api/anchors'),
+    ledger: () => request<LedgerView>('GET', '/api/ledger'),
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

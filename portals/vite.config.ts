@@ -1,0 +1,34 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+// In production the platform serves dist/ at `/` and the API on the same origin;
+// in development the same relative URLs reach a locally running platform through the proxy.
+const platform = process.env.C2M_PLATFORM_URL ?? 'http://127.0.0.1:3000';
+
+export default defineConfig({
+  plugins: [react()],
+  base: '/',
+  server: {
+    port: 5173,
+    proxy: {
+      '/api': platform,
+      '/health': platform,
+      '/ready': platform,
+      '/docs': platform,
+    },
+  },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: true,
+    // ECharts is most of the bundle; keep it in its own cacheable chunk.
+    rollupOptions: {
+      output: {
+        manualChunks(id: string) {
+          if (id.includes('node_modules/echarts') || id.includes('node_modules/zrender')) return 'echarts';
+          return undefined;
+        },
+      },
+    },
+  },
+});
