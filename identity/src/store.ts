@@ -7,6 +7,7 @@ import {
   type LedgerIdentity,
   ORG_KIND_ATTRIBUTE,
   type OrgKind,
+  OrgKinds,
   type OrgMspId,
   ROLE_ATTRIBUTE,
   type Role,
@@ -90,6 +91,7 @@ const PEER_NAME = 'peer0';
 const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const USERS_FILE_VERSION = 1;
 const ROLE_VALUES = new Set<string>(Object.values(Roles));
+const ORG_KIND_VALUES = new Set<string>(Object.values(OrgKinds));
 
 /** Fabric MSP config: NodeOUs classify identities by the OU their org CA put in the certificate. */
 const MSP_CONFIG_YAML = `NodeOUs:
@@ -142,6 +144,7 @@ export async function openIdentityStore(options: OpenIdentityStoreOptions): Prom
   const consortium = options.consortium ?? demoConsortium;
   const seeds = options.users ?? (options.consortium ? [] : demoUsers);
   validateConsortium(consortium);
+  validateSeeds(seeds, new Set(consortium.map((o) => o.mspId)));
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
 
   let compromised: Error | undefined;
@@ -194,6 +197,9 @@ function validateConsortium(consortium: readonly OrgDescription[]): void {
       throw new CodedError(ErrorCodes.VALIDATION_FAILED, `invalid MSP id ${JSON.stringify(org.mspId)}`);
     }
     if (seen.has(org.mspId)) throw new CodedError(ErrorCodes.VALIDATION_FAILED, `duplicate MSP id ${org.mspId}`);
+    if (!ORG_KIND_VALUES.has(org.kind)) {
+      throw new CodedError(ErrorCodes.VALIDATION_FAILED, `org ${org.mspId}: unknown kind ${JSON.stringify(org.kind)}`);
+    }
     seen.add(org.mspId);
   }
 }
@@ -252,7 +258,6 @@ async function ensureUsers(
   const stored: Record<string, StoredUser> = { ...file.users };
   let changed = false;
   for (const seed of seeds) {
-    validateSeed(seed, orgs);
     const existing = stored[seed.username];
     if (existing) {
       // Role and org are baked into the user's certificate; changing them needs a re-enrolment, not a restart.
@@ -297,16 +302,22 @@ async function ensureUsers(
   return users;
 }
 
-function validateSeed(seed: UserSeed, orgs: ReadonlyMap<string, LoadedOrg>): void {
-  const fail = (why: string) =>
-    new CodedError(ErrorCodes.VALIDATION_FAILED, `user ${JSON.stringify(seed.username)}: ${why}`);
-  if (!USERNAME_PATTERN.test(seed.username)) throw fail(`username must match ${USERNAME_PATTERN.source}`);
-  if (/^peer\d+$/.test(seed.username)) throw fail('peer names are reserved for peer identities');
-  if (!orgs.has(seed.mspId)) throw fail(`unknown org ${seed.mspId}`);
-  if (!ROLE_VALUES.has(seed.role) || seed.role === Roles.peer || seed.role === Roles.device) {
-    throw fail(`role ${seed.role} cannot be given to a user`);
+/** Checked before anything is written, so a bad seed leaves the data dir as it was. */
+function validateSeeds(seeds: readonly UserSeed[], mspIds: ReadonlySet<string>): void {
+  const seen = new Set<string>();
+  for (const seed of seeds) {
+    const fail = (why: string) =>
+      new CodedError(ErrorCodes.VALIDATION_FAILED, `user ${JSON.stringify(seed.username)}: ${why}`);
+    if (!USERNAME_PATTERN.test(seed.username)) throw fail(`username must match ${USERNAME_PATTERN.source}`);
+    if (/^peer\d+$/.test(seed.username)) throw fail('peer names are reserved for peer identities');
+    if (seen.has(seed.username)) throw fail('listed twice');
+    seen.add(seed.username);
+    if (!mspIds.has(seed.mspId)) throw fail(`unknown org ${seed.mspId}`);
+    if (!ROLE_VALUES.has(seed.role) || seed.role === Roles.peer || seed.role === Roles.device) {
+      throw fail(`role ${seed.role} cannot be given to a user`);
+    }
+    if (seed.password.length === 0) throw fail('empty password');
   }
-  if (seed.password.length === 0) throw fail('empty password');
 }
 
 async function ensureIdentity(

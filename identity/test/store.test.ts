@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -207,6 +207,28 @@ describe('identity store', async () => {
   });
 });
 
+describe('seed validation', () => {
+  it('refuses users of unknown orgs, reserved or malformed names, and roles users cannot hold', async () => {
+    const dataDir = await tempDir();
+    const base = { username: 'ops', password: 'pw', mspId: Orgs.platform, role: Roles.admin, displayName: 'Ops' };
+    for (const bad of [
+      { ...base, mspId: 'NoSuchOrg' },
+      { ...base, username: 'peer0' },
+      { ...base, username: 'Ops User' },
+      { ...base, role: Roles.device },
+      { ...base, password: '' },
+    ]) {
+      await assert.rejects(
+        openIdentityStore({ dataDir, consortium: demoConsortium, users: [bad] }),
+        (err: unknown) => err instanceof CodedError && err.code === ErrorCodes.VALIDATION_FAILED,
+        JSON.stringify(bad),
+      );
+    }
+    await assert.rejects(openIdentityStore({ dataDir, consortium: demoConsortium, users: [base, base] }));
+    assert.deepEqual(await readdir(dataDir), [], 'nothing written for a refused seed');
+  });
+});
+
 describe('concurrent first open', () => {
   it('two processes opening an empty data dir end up with the same identities', async () => {
     const dataDir = await tempDir();
@@ -229,5 +251,13 @@ describe('concurrent first open', () => {
     assert.equal(Object.keys(first).length, 1 + demoConsortium.length + demoUsers.length);
     const reopened = await openIdentityStore({ dataDir });
     assert.equal(certificateFingerprint(reopened.userIdentity('platform').certificatePem), first.platform);
+  });
+
+  it('concurrent opens within one process agree too', async () => {
+    const dataDir = await tempDir();
+    const stores = await Promise.all([1, 2, 3].map(() => openIdentityStore({ dataDir, users: [] })));
+    const [a, b, c] = stores.map((s) => JSON.stringify(s.caCertificates()));
+    assert.equal(a, b);
+    assert.equal(a, c);
   });
 });
