@@ -454,7 +454,7 @@ class FileIdentityStore implements IdentityStore {
   async authenticate(username: string, password: string): Promise<UserRecord | undefined> {
     const user = this.#users.get(username);
     if (!user) {
-      await burnPasswordCheck(password);
+      await burnPasswordCheck(password, this.#users.values().next().value?.passwordHash);
       return undefined;
     }
     return (await verifyPassword(password, user.passwordHash)) ? user.record : undefined;
