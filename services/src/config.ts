@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+
+/** Everything configurable comes from the environment, with defaults that work on one development machine. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  /** BullMQ key prefix: lets tests and several platforms share one Redis. */
+  readonly redisPrefix: string;
+  readonly mqttUrl: string;
+  /** Root of device topics: `{root}/{factory}/{device}/events`. */
+  readonly mqttTopicRoot: string;
+  /** MQTT client id of the ingest (persistent session). */
+  readonly mqttClientId: string;
+  readonly ledger: 'embedded' | 'fabric';
+  readonly dataDir: string;
+  readonly logLevel: string;
+  /** Anchor a factory's pending events once this many have accumulated... */
+  readonly anchorBatchSize: number;
+  /** ...or when the oldest pending event is this old. */
+  readonly anchorIntervalMs: number;
+  /** How long a factory has to answer an offer. */
+  readonly offerTtlMs: number;
+  /** Largest accepted device message, bytes. */
+  readonly maxMessageBytes: number;
+  readonly portalsDir: string;
+}
+
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+
+function int(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${raw}`);
+  return n;
+}
+
+export function loadConfig(overrides: Partial<Config> = {}): Config {
+  const env = process.env;
+  const ledger = env.LEDGER ?? 'embedded';
+  if (ledger !== 'embedded' && ledger !== 'fabric') throw new Error(`LEDGER must be embedded or fabric, got ${ledger}`);
+  const redisPrefix = env.REDIS_PREFIX ?? 'c2m';
+  return {
+    port: int('PORT', 3000),
+    host: env.HOST ?? '127.0.0.1',
+    databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/c2m',
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisPrefix,
+    mqttUrl: env.MQTT_URL ?? 'mqtt://127.0.0.1:1883',
+    mqttTopicRoot: env.MQTT_TOPIC_ROOT ?? 'c2m/v1',
+    mqttClientId: env.MQTT_CLIENT_ID ?? `c2m-ingest-${redisPrefix}`,
+    ledger,
+    dataDir: path.resolve(env.DATA_DIR ?? path.join(repoRoot, '.data')),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    anchorBatchSize: int('ANCHOR_BATCH_SIZE', 1000),
+    anchorIntervalMs: int('ANCHOR_INTERVAL_MS', 2000),
+    offerTtlMs: int('OFFER_TTL_MS', 24 * 3600 * 1000),
+    maxMessageBytes: int('MAX_MESSAGE_BYTES', 16 * 1024),
+    portalsDir: path.resolve(env.PORTALS_DIR ?? path.join(repoRoot, 'portals/dist')),
+    ...overrides,
+  };
+}
+
+/** A config isolated for one test: its own database, Redis prefix, MQTT topics and data directory. */
+export function testConfig(dataDir: string, overrides: Partial<Config> = {}): Config {
+  const id = randomUUID().replaceAll('-', '').slice(0, 12);
+  return loadConfig({
+    port: 0,
+    databaseUrl: `postgres://postgres@127.0.0.1:5432/c2m_test_${id}`,
+    redisPrefix: `c2m-test-${id}`,
+    mqttTopicRoot: `test-${id}/c2m/v1`,
+    mqttClientId: `c2m-ingest-test-${id}`,
+    dataDir,
+    logLevel: process.env.LOG_LEVEL ?? 'warn',
+    anchorIntervalMs: 300,
+    ...overrides,
+  });
+}

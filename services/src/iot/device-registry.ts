@@ -1,0 +1,92 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { DeviceStatuses } from '@c2m/shared';
+import type { LedgerAccess, LedgerDeviceHistoryEntry } from '../ledger/ledger-access.js';
+
+export interface RegisteredDevice {
+  readonly deviceId: string;
+  readonly factoryMspId: string;
+  readonly publicKey: KeyObject;
+  /** The device's ledger states, oldest first, each with the time it took effect. */
+  readonly states: readonly { readonly from: number; readonly status: string; readonly validUntil?: number }[];
+}
+
+/**
+ * Was the device certified at time t? The ledger history is a sequence of
+ * states; the one in force at t is the last that took effect at or before t.
+ * It must be CERTIFIED and t before its validity end. The same rule runs in the
+ * chaincode's WasCertifiedAt and in the proof verifier.
+ */
+export function certifiedAt(states: RegisteredDevice['states'], t: number): boolean {
+  let current: RegisteredDevice['states'][number] | undefined;
+  for (const s of states) {
+    if (s.from <= t) current = s;
+    else break;
+  }
+  return (
+    current !== undefined &&
+    current.status === DeviceStatuses.certified &&
+    (current.validUntil === undefined || t < current.validUntil)
+  );
+}
+
+export function statesFromHistory(history: readonly LedgerDeviceHistoryEntry[]): RegisteredDevice['states'] {
+  return history
+    .filter((h) => !h.isDelete && h.record)
+    .map((h) => ({
+      from: Date.parse(h.timestamp),
+      status: h.record?.status as string,
+      validUntil: h.record?.validUntil ? Date.parse(h.record.validUntil) : undefined,
+    }))
+    .sort((a, b) => a.from - b.from);
+}
+
+/**
+ * Cache of device keys and certification histories read from the ledger, so
+ * verifying a message costs one signature check, not a ledger query. Entries
+ * are dropped when the ledger reports a change to the device.
+ */
+export function createDeviceRegistry(ledger: LedgerAccess, asUser: string) {
+  const cache = new Map<string, Promise<RegisteredDevice | undefined>>();
+
+  async function load(deviceId: string): Promise<RegisteredDevice | undefined> {
+    try {
+      const record = await ledger.readDevice(asUser, deviceId);
+      const history = await ledger.deviceHistory(asUser, deviceId);
+      return {
+        deviceId,
+        factoryMspId: record.factoryMspId,
+        publicKey: createPublicKey(record.publicKeyPem),
+        states: statesFromHistory(history),
+      };
+    } catch (err) {
+      if ((err as { code?: string }).code === 'DEVICE_NOT_FOUND') return undefined;
+      throw err;
+    }
+  }
+
+  return {
+    get(deviceId: string): Promise<RegisteredDevice | undefined> {
+      let entry = cache.get(deviceId);
+      if (!entry) {
+        entry = load(deviceId);
+        cache.set(deviceId, entry);
+        // Do not cache failures or unknown devices: a device may be registered a moment later.
+        entry.then(
+          (d) => {
+            if (!d) cache.delete(deviceId);
+          },
+          () => cache.delete(deviceId),
+        );
+      }
+      return entry;
+    },
+    invalidate(deviceId: string): void {
+      cache.delete(deviceId);
+    },
+    clear(): void {
+      cache.clear();
+    },
+  };
+}
+
+export type DeviceRegistry = ReturnType<typeof createDeviceRegistry>;

@@ -1,0 +1,149 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createDeviceCsr, generateDeviceKeyPair } from '@c2m/identity';
+import { type DeviceEventType, DeviceEventTypes } from '@c2m/shared';
+import mqtt, { type MqttClient } from 'mqtt';
+import { type DeviceEnvelope, signDeviceMessage } from './device-message.js';
+
+/**
+ * A simulated device: its own P-256 key (kept in a state file, as a real
+ * device keeps it in its secure element), its factory, and its sequence
+ * counter, which survives restarts so a restarted device does not replay.
+ */
+export interface SimulatedDevice {
+  readonly deviceId: string;
+  readonly factoryMspId: string;
+  readonly privateKey: KeyObject;
+  seq: number;
+}
+
+interface DeviceState {
+  deviceId: string;
+  factoryMspId: string;
+  privateKeyPem: string;
+  seq: number;
+}
+
+/** Loads a device from its state file, or creates one with a fresh key and returns its CSR too. */
+export async function loadOrCreateDevice(
+  stateDir: string,
+  deviceId: string,
+  factoryMspId: string,
+): Promise<{ device: SimulatedDevice; csrPem?: string }> {
+  const file = path.join(stateDir, `${deviceId}.json`);
+  try {
+    const state = JSON.parse(await readFile(file, 'utf8')) as DeviceState;
+    return {
+      device: {
+        deviceId,
+        factoryMspId: state.factoryMspId,
+        privateKey: createPrivateKey(state.privateKeyPem),
+        seq: state.seq,
+      },
+    };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const keys = generateDeviceKeyPair();
+  const csrPem = await createDeviceCsr(keys.privateKey, keys.publicKey, { deviceId, mspId: factoryMspId });
+  const device: SimulatedDevice = { deviceId, factoryMspId, privateKey: keys.privateKey, seq: 0 };
+  await saveDevice(stateDir, device);
+  return { device, csrPem };
+}
+
+export async function saveDevice(stateDir: string, device: SimulatedDevice): Promise<void> {
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const file = path.join(stateDir, `${device.deviceId}.json`);
+  const state: DeviceState = {
+    deviceId: device.deviceId,
+    factoryMspId: device.factoryMspId,
+    privateKeyPem: device.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    seq: device.seq,
+  };
+  await writeFile(`${file}.tmp`, JSON.stringify(state), { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+}
+
+/** Builds the device's next signed message. */
+export function nextMessage(
+  device: SimulatedDevice,
+  type: DeviceEventType,
+  data: Record<string, unknown>,
+  time = new Date(),
+): DeviceEnvelope {
+  device.seq += 1;
+  return signDeviceMessage(
+    { v: 1, deviceId: device.deviceId, seq: device.seq, time: time.toISOString(), type, data },
+    device.privateKey,
+  );
+}
+
+/** What a production device reports, in turn: counts, the occasional quality measurement and sensor reading. */
+export function productionData(device: SimulatedDevice, workOrderId: string, i: number) {
+  if (i % 10 === 9) {
+    return {
+      type: DeviceEventTypes.qualityMeasurement,
+      data: {
+        workOrderId,
+        characteristic: 'length_mm',
+        value: 250 + ((i * 7) % 5) - 2,
+        lowerLimit: 245,
+        upperLimit: 255,
+        pass: true,
+      },
+    };
+  }
+  if (i % 10 === 4) {
+    return {
+      type: DeviceEventTypes.sensorReading,
+      data: { workOrderId, sensor: 'temperature_c', value: 24 + (i % 3) },
+    };
+  }
+  return { type: DeviceEventTypes.productionCount, data: { workOrderId, units: 10 + (i % 5), line: device.deviceId } };
+}
+
+export interface SimulatorOptions {
+  readonly mqttUrl: string;
+  readonly topicRoot: string;
+  readonly devices: readonly SimulatedDevice[];
+  /** Total messages per second across all devices. */
+  readonly ratePerSecond: number;
+  readonly count: number;
+  readonly workOrderId: string;
+  /** Called after each published message with (sent, total). */
+  readonly onProgress?: (sent: number, total: number) => void;
+}
+
+export function topicFor(topicRoot: string, device: SimulatedDevice): string {
+  return `${topicRoot}/${device.factoryMspId}/${device.deviceId}/events`;
+}
+
+export async function connectDevicePublisher(mqttUrl: string, clientId: string): Promise<MqttClient> {
+  return mqtt.connectAsync(mqttUrl, { clientId, protocolVersion: 5, clean: true, reconnectPeriod: 500 });
+}
+
+/** Publishes `count` messages round-robin over the devices at the given rate, QoS 1 (each waits for PUBACK). */
+export async function runSimulator(options: SimulatorOptions): Promise<{ sent: number; seconds: number }> {
+  const client = await connectDevicePublisher(options.mqttUrl, `c2m-sim-${process.pid}-${Date.now()}`);
+  const started = Date.now();
+  const interval = 1000 / Math.max(options.ratePerSecond, 0.001);
+  const inflight: Promise<unknown>[] = [];
+  try {
+    for (let i = 0; i < options.count; i++) {
+      const device = options.devices[i % options.devices.length] as SimulatedDevice;
+      const { type, data } = productionData(device, options.workOrderId, i);
+      const envelope = nextMessage(device, type, data);
+      inflight.push(client.publishAsync(topicFor(options.topicRoot, device), JSON.stringify(envelope), { qos: 1 }));
+      if (inflight.length >= 200) await Promise.all(inflight.splice(0));
+      options.onProgress?.(i + 1, options.count);
+      const due = started + (i + 1) * interval;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    await Promise.all(inflight);
+  } finally {
+    await client.endAsync();
+  }
+  return { sent: options.count, seconds: (Date.now() - started) / 1000 };
+}

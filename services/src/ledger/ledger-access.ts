@@ -1,0 +1,83 @@
+/**
+ * The services' one door to the ledger. Every call names the platform user it
+ * acts for; the user's ledger identity (its org's MSP, its role attribute)
+ * signs the proposal, so the chaincode's access control sees the real caller.
+ * Built on the typed contract facades of @c2m/network; no chaincode function
+ * name appears here.
+ */
+export interface TxRef {
+  readonly txId: string;
+  readonly blockNumber: number;
+}
+
+export interface LedgerDevice {
+  readonly deviceId: string;
+  readonly factoryMspId: string;
+  readonly model: string;
+  readonly serial: string;
+  readonly line: string;
+  readonly certificateFingerprint: string;
+  readonly publicKeyPem: string;
+  readonly status: string;
+  readonly validUntil?: string;
+  readonly [extra: string]: unknown;
+}
+
+export interface LedgerDeviceHistoryEntry {
+  readonly txId: string;
+  readonly timestamp: string;
+  readonly isDelete: boolean;
+  readonly record: LedgerDevice | null;
+}
+
+export interface LedgerWorkOrder {
+  readonly workOrderId: string;
+  readonly status: string;
+  readonly acceptedTxId?: string;
+  readonly acceptedBlock?: number;
+  readonly [extra: string]: unknown;
+}
+
+export interface LedgerAnchor {
+  readonly batchId: string;
+  readonly factoryMspId: string;
+  readonly merkleRoot: string;
+  readonly eventCount: number;
+  readonly [extra: string]: unknown;
+}
+
+export interface LedgerAccess {
+  registerDevice(
+    username: string,
+    device: {
+      deviceId: string;
+      model: string;
+      serial: string;
+      line: string;
+      certificateFingerprint: string;
+      publicKeyPem: string;
+    },
+  ): Promise<TxRef>;
+  certifyDevice(username: string, deviceId: string, validUntil: string, note: string): Promise<TxRef>;
+  readDevice(username: string, deviceId: string): Promise<LedgerDevice>;
+  deviceHistory(username: string, deviceId: string): Promise<LedgerDeviceHistoryEntry[]>;
+  commitWorkOrder(
+    username: string,
+    workOrder: { workOrderId: string; orderId: string; factoryMspId: string; termsHash: string },
+    terms: unknown,
+  ): Promise<TxRef>;
+  acceptWorkOrder(username: string, workOrderId: string): Promise<TxRef>;
+  readWorkOrder(username: string, workOrderId: string): Promise<LedgerWorkOrder>;
+  anchorBatch(
+    username: string,
+    anchor: {
+      batchId: string;
+      factoryMspId: string;
+      merkleRoot: string;
+      eventCount: number;
+      firstEventTime: string;
+      lastEventTime: string;
+    },
+  ): Promise<TxRef>;
+  readAnchor(username: string, batchId: string): Promise<LedgerAnchor>;
+}

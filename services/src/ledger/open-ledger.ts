@@ -1,0 +1,28 @@
+import path from 'node:path';
+import { contracts } from '@c2m/chaincode';
+import type { IdentityStore } from '@c2m/identity';
+import { openEmbeddedLedger } from '@c2m/network';
+import type { Ledger } from '@c2m/shared';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+
+/**
+ * Opens the ledger the configuration names. `embedded` runs the compiled
+ * chaincode in this process with Fabric's transaction flow, each org's peer
+ * identity endorsing; `fabric` (a real network through the Fabric Gateway)
+ * comes with the ledger issue.
+ */
+export async function openLedger(config: Config, identity: IdentityStore, logger: Logger): Promise<Ledger> {
+  if (config.ledger === 'fabric') {
+    throw new Error('LEDGER=fabric: the Fabric Gateway client is not wired into the platform yet; use LEDGER=embedded');
+  }
+  const peers = Object.fromEntries(identity.orgs().map((o) => [o.mspId, identity.peerIdentity(o.mspId)]));
+  const ledger = await openEmbeddedLedger({
+    dataDir: path.join(config.dataDir, 'ledger'),
+    contracts,
+    peers,
+    caCertificates: identity.caCertificates(),
+  });
+  logger.info({ height: await ledger.height() }, 'embedded ledger open');
+  return ledger;
+}

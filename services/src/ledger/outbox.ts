@@ -1,0 +1,138 @@
+import { ErrorCodes } from '@c2m/shared';
+import { type ConnectionOptions, Queue, Worker } from 'bullmq';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { QueueNames } from '../queues.js';
+import type { LedgerAccess } from './ledger-access.js';
+
+export interface OutboxDeps {
+  readonly pool: pg.Pool;
+  readonly ledger: LedgerAccess;
+  readonly connection: ConnectionOptions;
+  readonly prefix: string;
+  readonly logger: Logger;
+  readonly sweepEveryMs?: number;
+}
+
+function codeOf(err: unknown): string | undefined {
+  return (err as { code?: string }).code;
+}
+
+/**
+ * The ledger outbox: rows written in the same PostgreSQL transaction as the
+ * change that needs a ledger transaction, then submitted here until the ledger
+ * commits them. Each kind's handler is idempotent (a retry after a commit whose
+ * answer was lost sees ..._EXISTS and carries on).
+ */
+export function createLedgerOutbox(deps: OutboxDeps) {
+  const { pool, ledger } = deps;
+  const queue = new Queue(QueueNames.ledgerOutbox, { connection: deps.connection, prefix: deps.prefix });
+  let worker: Worker | undefined;
+
+  async function commitWorkOrder(workOrderId: string) {
+    const { rows } = await pool.query('SELECT * FROM work_orders WHERE id = $1', [workOrderId]);
+    const wo = rows[0];
+    if (!wo) throw new Error(`work order ${workOrderId} vanished`);
+    try {
+      await ledger.commitWorkOrder(
+        wo.brand_user,
+        { workOrderId, orderId: wo.order_id, factoryMspId: wo.factory_msp, termsHash: wo.terms_hash },
+        wo.terms,
+      );
+    } catch (err) {
+      if (codeOf(err) !== ErrorCodes.WORK_ORDER_EXISTS) throw err;
+    }
+    let tx: { txId: string; blockNumber: number };
+    try {
+      tx = await ledger.acceptWorkOrder(wo.factory_user, workOrderId);
+    } catch (err) {
+      if (codeOf(err) !== ErrorCodes.INVALID_STATE) throw err;
+      // Already accepted by an earlier attempt: take the ledger's record of it.
+      const record = await ledger.readWorkOrder(wo.factory_user, workOrderId);
+      if (record.status !== 'ACCEPTED' && !record.acceptedTxId) throw err;
+      tx = { txId: record.acceptedTxId ?? 'unknown', blockNumber: record.acceptedBlock ?? -1 };
+    }
+    await pool.query(
+      `UPDATE work_orders SET status = 'committed', ledger_tx_id = $2, ledger_block = $3 WHERE id = $1`,
+      [workOrderId, tx.txId, tx.blockNumber],
+    );
+    return tx;
+  }
+
+  /** Processes one entry if it is still pending; safe to call from several places at once. */
+  async function processEntry(id: number): Promise<void> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query(
+        `SELECT * FROM ledger_outbox WHERE id = $1 AND status = 'pending' FOR UPDATE SKIP LOCKED`,
+        [id],
+      );
+      const entry = rows[0];
+      if (!entry) {
+        await client.query('COMMIT');
+        return;
+      }
+      try {
+        let tx: { txId: string; blockNumber: number };
+        switch (entry.kind) {
+          case 'work-order':
+            tx = await commitWorkOrder(entry.ref);
+            break;
+          default:
+            throw new Error(`unknown outbox kind ${entry.kind}`);
+        }
+        await client.query(
+          `UPDATE ledger_outbox SET status = 'done', attempts = attempts + 1, tx_id = $2, block_number = $3,
+             done_at = now(), last_error = NULL WHERE id = $1`,
+          [id, tx.txId, tx.blockNumber],
+        );
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query(`UPDATE ledger_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, [
+          id,
+          String((err as Error).message).slice(0, 2000),
+        ]);
+        await client.query('COMMIT');
+        throw err;
+      }
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async function sweep(): Promise<number> {
+    const { rows } = await pool.query(`SELECT id FROM ledger_outbox WHERE status = 'pending' ORDER BY id LIMIT 100`);
+    let failures = 0;
+    for (const r of rows) {
+      await processEntry(r.id).catch((err) => {
+        failures++;
+        deps.logger.warn({ err, outboxId: r.id }, 'ledger outbox entry not committed yet');
+      });
+    }
+    return rows.length - failures;
+  }
+
+  return {
+    processEntry,
+    sweep,
+    async start(): Promise<void> {
+      await queue.upsertJobScheduler('outbox-sweep', { every: deps.sweepEveryMs ?? 3000 }, { name: 'sweep' });
+      worker = new Worker(QueueNames.ledgerOutbox, async () => sweep(), {
+        connection: deps.connection,
+        prefix: deps.prefix,
+        concurrency: 1,
+      });
+      worker.on('failed', (job, err) => deps.logger.warn({ job: job?.id, err }, 'outbox sweep failed'));
+    },
+    async close(): Promise<void> {
+      await worker?.close();
+      await queue.close();
+    },
+  };
+}
+
+export type LedgerOutbox = ReturnType<typeof createLedgerOutbox>;

@@ -1,0 +1,407 @@
+import { createHash } from 'node:crypto';
+import { CodedError, canonicalJson, ErrorCodes } from '@c2m/shared';
+import type pg from 'pg';
+import { withTransaction } from '../db/database.js';
+import { newId } from '../ids.js';
+import type { AuthUser } from '../plugins/auth.js';
+
+export interface OrderLine {
+  readonly sku: string;
+  readonly colour?: string;
+  readonly size?: string;
+  readonly quantity: number;
+}
+
+export interface NewOrder {
+  readonly product: string;
+  readonly lines: readonly OrderLine[];
+  readonly spec?: { materials?: string[]; requiredCertificates?: string[]; notes?: string };
+  readonly targetPriceMinor: number;
+  readonly currency: string;
+  readonly dueDate: string;
+  readonly shipTo: string;
+}
+
+export const OrderStatuses = {
+  posted: 'posted',
+  dispatching: 'dispatching',
+  offered: 'offered',
+  partlyAccepted: 'partly_accepted',
+  accepted: 'accepted',
+  inProduction: 'in_production',
+  cancelled: 'cancelled',
+} as const;
+
+export const DeclineReasons = ['capacity', 'material', 'price', 'other'] as const;
+export type DeclineReason = (typeof DeclineReasons)[number];
+
+export interface Order {
+  id: string;
+  brandMspId: string;
+  product: string;
+  lines: OrderLine[];
+  spec: Record<string, unknown>;
+  totalQuantity: number;
+  targetPriceMinor: number;
+  currency: string;
+  dueDate: string;
+  shipTo: string;
+  status: string;
+  createdAt: string;
+}
+
+export interface Offer {
+  id: string;
+  orderId: string;
+  factoryMspId: string;
+  product: string;
+  quantity: number;
+  lines: OrderLine[];
+  priceMinor: number;
+  currency: string;
+  dueDate: string;
+  status: string;
+  expiresAt: string;
+  declineReason: string | null;
+}
+
+export interface WorkOrder {
+  id: string;
+  orderId: string;
+  offerId: string;
+  brandMspId: string;
+  factoryMspId: string;
+  product: string;
+  quantity: number;
+  status: string;
+  producedUnits: number;
+  termsHash: string;
+  ledger: { txId: string; blockNumber: number } | null;
+  acceptedAt: string;
+}
+
+type Row = Record<string, unknown>;
+const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v));
+const day = (v: unknown) => (v instanceof Date ? v.toISOString().slice(0, 10) : String(v));
+
+export function toOrder(r: Row): Order {
+  return {
+    id: r.id as string,
+    brandMspId: r.brand_msp as string,
+    product: r.product as string,
+    lines: r.lines as OrderLine[],
+    spec: r.spec as Record<string, unknown>,
+    totalQuantity: r.total_quantity as number,
+    targetPriceMinor: r.target_price_minor as number,
+    currency: r.currency as string,
+    dueDate: day(r.due_date),
+    shipTo: r.ship_to as string,
+    status: r.status as string,
+    createdAt: iso(r.created_at),
+  };
+}
+
+export function toOffer(r: Row): Offer {
+  return {
+    id: r.id as string,
+    orderId: r.order_id as string,
+    factoryMspId: r.factory_msp as string,
+    product: r.product as string,
+    quantity: r.quantity as number,
+    lines: r.lines as OrderLine[],
+    priceMinor: r.price_minor as number,
+    currency: r.currency as string,
+    dueDate: day(r.due_date),
+    status: r.status as string,
+    expiresAt: iso(r.expires_at),
+    declineReason: (r.decline_reason as string | null) ?? null,
+  };
+}
+
+export function toWorkOrder(r: Row): WorkOrder {
+  return {
+    id: r.id as string,
+    orderId: r.order_id as string,
+    offerId: r.offer_id as string,
+    brandMspId: r.brand_msp as string,
+    factoryMspId: r.factory_msp as string,
+    product: r.product as string,
+    quantity: r.quantity as number,
+    status: r.status as string,
+    producedUnits: Number(r.produced_units ?? 0),
+    termsHash: r.terms_hash as string,
+    ledger: r.ledger_tx_id ? { txId: r.ledger_tx_id as string, blockNumber: Number(r.ledger_block) } : null,
+    acceptedAt: iso(r.accepted_at),
+  };
+}
+
+const OFFER_SELECT = `SELECT f.*, o.product, o.currency FROM offers f JOIN orders o ON o.id = f.order_id`;
+export const WORK_ORDER_SELECT = `SELECT w.*, COALESCE((
+    SELECT SUM((e.data->>'units')::bigint) FROM device_events e
+    WHERE e.work_order_id = w.id AND e.type = 'production.count'), 0) AS produced_units
+  FROM work_orders w`;
+
+/** Sha-256 of the canonical terms: what the ledger holds in place of the commercial terms. */
+export function termsHash(terms: unknown): string {
+  return createHash('sha256').update(canonicalJson(terms)).digest('hex');
+}
+
+export interface OrdersServiceDeps {
+  readonly pool: pg.Pool;
+  /** Called after an order needs (re)dispatching; durable state is already committed. */
+  readonly requestDispatch: (orderId: string, reason: string) => Promise<void>;
+  /** Called after a work order's ledger outbox entry is committed. */
+  readonly commitToLedger: (outboxId: number) => Promise<void>;
+}
+
+/** Orders, offers and work orders: the brand's and factories' side of dispatch. */
+export function createOrdersService(deps: OrdersServiceDeps) {
+  const { pool } = deps;
+
+  async function audit(client: pg.PoolClient, orderId: string, actor: string, action: string, data: unknown = {}) {
+    await client.query('INSERT INTO order_events (order_id, actor, action, data) VALUES ($1, $2, $3, $4)', [
+      orderId,
+      actor,
+      action,
+      JSON.stringify(data),
+    ]);
+  }
+
+  async function createOrder(user: AuthUser, input: NewOrder): Promise<Order> {
+    const due = Date.parse(`${input.dueDate}T00:00:00Z`);
+    if (Number.isNaN(due)) throw new CodedError(ErrorCodes.VALIDATION_FAILED, 'dueDate must be YYYY-MM-DD');
+    const skus = new Set<string>();
+    for (const l of input.lines) {
+      const key = `${l.sku}|${l.colour ?? ''}|${l.size ?? ''}`;
+      if (skus.has(key)) throw new CodedError(ErrorCodes.VALIDATION_FAILED, `duplicate order line ${key}`);
+      skus.add(key);
+    }
+    const total = input.lines.reduce((s, l) => s + l.quantity, 0);
+    const id = newId('ORD');
+    const order = await withTransaction(pool, async (client) => {
+      const { rows } = await client.query(
+        `INSERT INTO orders (id, brand_msp, created_by, product, lines, spec, total_quantity, target_price_minor,
+           currency, due_date, ship_to, status)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,'posted') RETURNING *`,
+        [
+          id,
+          user.mspId,
+          user.username,
+          input.product,
+          JSON.stringify(input.lines),
+          JSON.stringify(input.spec ?? {}),
+          total,
+          input.targetPriceMinor,
+          input.currency,
+          input.dueDate,
+          input.shipTo,
+        ],
+      );
+      await audit(client, id, user.username, 'posted', { totalQuantity: total });
+      return toOrder(rows[0]);
+    });
+    await deps.requestDispatch(id, 'posted');
+    return order;
+  }
+
+  async function listOrders(user: AuthUser): Promise<Order[]> {
+    const { rows } =
+      user.orgKind === 'platform'
+        ? await pool.query('SELECT * FROM orders ORDER BY created_at DESC LIMIT 500')
+        : await pool.query('SELECT * FROM orders WHERE brand_msp = $1 ORDER BY created_at DESC LIMIT 500', [
+            user.mspId,
+          ]);
+    return rows.map(toOrder);
+  }
+
+  async function getOrder(user: AuthUser, id: string) {
+    const { rows } = await pool.query('SELECT * FROM orders WHERE id = $1', [id]);
+    const row = rows[0];
+    // Another brand's order is "not found", not "forbidden": its existence is a commercial secret.
+    if (!row || (user.orgKind !== 'platform' && row.brand_msp !== user.mspId)) {
+      throw new CodedError(ErrorCodes.ORDER_NOT_FOUND, `order ${id} not found`, 404);
+    }
+    const offers = await pool.query(`${OFFER_SELECT} WHERE f.order_id = $1 ORDER BY f.created_at`, [id]);
+    const workOrders = await pool.query(`${WORK_ORDER_SELECT} WHERE w.order_id = $1 ORDER BY w.accepted_at`, [id]);
+    const history = await pool.query(
+      'SELECT at, actor, action, data FROM order_events WHERE order_id = $1 ORDER BY id',
+      [id],
+    );
+    return {
+      ...toOrder(row),
+      offers: offers.rows.map(toOffer),
+      workOrders: workOrders.rows.map(toWorkOrder),
+      history: history.rows.map((h) => ({ at: iso(h.at), actor: h.actor, action: h.action, data: h.data })),
+    };
+  }
+
+  async function listOffers(user: AuthUser, status?: string): Promise<Offer[]> {
+    const { rows } = await pool.query(
+      `${OFFER_SELECT} WHERE f.factory_msp = $1 AND ($2::text IS NULL OR f.status = $2) ORDER BY f.created_at DESC LIMIT 500`,
+      [user.mspId, status ?? null],
+    );
+    return rows.map(toOffer);
+  }
+
+  /** Locks an offer addressed to the caller's factory, or explains why it cannot be answered. */
+  async function lockOpenOffer(client: pg.PoolClient, user: AuthUser, offerId: string): Promise<Row> {
+    const { rows } = await client.query(`${OFFER_SELECT} WHERE f.id = $1 FOR UPDATE OF f`, [offerId]);
+    const offer = rows[0];
+    if (!offer || offer.factory_msp !== user.mspId) {
+      throw new CodedError(ErrorCodes.OFFER_NOT_FOUND, `offer ${offerId} not found`, 404);
+    }
+    if (offer.status !== 'open')
+      throw new CodedError(ErrorCodes.OFFER_CLOSED, `offer ${offerId} is ${offer.status}`, 409);
+    if ((offer.expires_at as Date).getTime() <= Date.now()) {
+      await client.query(`UPDATE offers SET status = 'expired', decided_at = now() WHERE id = $1`, [offerId]);
+      throw new CodedError(ErrorCodes.OFFER_CLOSED, `offer ${offerId} expired`, 409);
+    }
+    return offer;
+  }
+
+  async function acceptOffer(user: AuthUser, offerId: string) {
+    let outboxId = 0;
+    let expired = false;
+    const result = await withTransaction(pool, async (client) => {
+      let offer: Row;
+      try {
+        offer = await lockOpenOffer(client, user, offerId);
+      } catch (err) {
+        // The expiry must stick even though the caller gets an error.
+        if (err instanceof CodedError && err.message.endsWith('expired')) expired = true;
+        else throw err;
+        return undefined;
+      }
+      const { rows: orderRows } = await client.query('SELECT * FROM orders WHERE id = $1 FOR UPDATE', [offer.order_id]);
+      const order = orderRows[0];
+      await client.query(`UPDATE offers SET status = 'accepted', decided_at = now() WHERE id = $1`, [offerId]);
+      const terms = {
+        orderId: order.id,
+        offerId,
+        product: order.product,
+        lines: offer.lines,
+        quantity: offer.quantity,
+        priceMinor: Number(offer.price_minor),
+        currency: order.currency,
+        dueDate: day(offer.due_date),
+        shipTo: order.ship_to,
+      };
+      const id = newId('WO');
+      const hash = termsHash(terms);
+      await client.query(
+        `INSERT INTO work_orders (id, order_id, offer_id, brand_msp, factory_msp, brand_user, factory_user, product,
+           quantity, terms, terms_hash, status)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,'committing')`,
+        [
+          id,
+          order.id,
+          offerId,
+          order.brand_msp,
+          user.mspId,
+          order.created_by,
+          user.username,
+          order.product,
+          offer.quantity,
+          JSON.stringify(terms),
+          hash,
+        ],
+      );
+      const { rows: outbox } = await client.query(
+        `INSERT INTO ledger_outbox (kind, ref, payload) VALUES ('work-order', $1, $2) RETURNING id`,
+        [id, JSON.stringify({ workOrderId: id })],
+      );
+      outboxId = outbox[0].id as number;
+      const { rows: sums } = await client.query(
+        `SELECT COALESCE(SUM(quantity), 0)::int AS accepted FROM work_orders WHERE order_id = $1`,
+        [order.id],
+      );
+      const status = sums[0].accepted >= order.total_quantity ? OrderStatuses.accepted : OrderStatuses.partlyAccepted;
+      await client.query('UPDATE orders SET status = $2, updated_at = now() WHERE id = $1', [order.id, status]);
+      await audit(client, order.id, user.username, 'offer_accepted', {
+        offerId,
+        workOrderId: id,
+        quantity: offer.quantity,
+      });
+      return { offerId, workOrderId: id };
+    });
+    if (expired || !result) {
+      const { rows } = await pool.query('SELECT order_id FROM offers WHERE id = $1', [offerId]);
+      if (rows[0]) await deps.requestDispatch(rows[0].order_id, 'offer_expired');
+      throw new CodedError(ErrorCodes.OFFER_CLOSED, `offer ${offerId} expired`, 409);
+    }
+    // Fast path: try the ledger now; if it fails the outbox worker retries until it commits.
+    await deps.commitToLedger(outboxId).catch(() => {});
+    const offer = await pool.query(`${OFFER_SELECT} WHERE f.id = $1`, [offerId]);
+    const wo = await pool.query(`${WORK_ORDER_SELECT} WHERE w.id = $1`, [result.workOrderId]);
+    return { offer: toOffer(offer.rows[0]), workOrder: toWorkOrder(wo.rows[0]) };
+  }
+
+  async function declineOffer(user: AuthUser, offerId: string, reason: DeclineReason, note?: string) {
+    const orderId = await withTransaction(pool, async (client) => {
+      const offer = await lockOpenOffer(client, user, offerId);
+      await client.query(
+        `UPDATE offers SET status = 'declined', decline_reason = $2, decline_note = $3, decided_at = now() WHERE id = $1`,
+        [offerId, reason, note ?? null],
+      );
+      await audit(client, offer.order_id as string, user.username, 'offer_declined', { offerId, reason, note });
+      return offer.order_id as string;
+    });
+    await deps.requestDispatch(orderId, `declined:${offerId}`);
+    const { rows } = await pool.query(`${OFFER_SELECT} WHERE f.id = $1`, [offerId]);
+    return { offer: toOffer(rows[0]) };
+  }
+
+  /** Marks an offer expired if it is still open past its deadline; true if it did. */
+  async function expireOffer(offerId: string): Promise<string | undefined> {
+    return withTransaction(pool, async (client) => {
+      const { rows } = await client.query(
+        `UPDATE offers SET status = 'expired', decided_at = now()
+         WHERE id = $1 AND status = 'open' AND expires_at <= now() RETURNING order_id`,
+        [offerId],
+      );
+      if (!rows[0]) return undefined;
+      await audit(client, rows[0].order_id, 'platform', 'offer_expired', { offerId });
+      return rows[0].order_id as string;
+    });
+  }
+
+  async function listWorkOrders(user: AuthUser): Promise<WorkOrder[]> {
+    const where =
+      user.orgKind === 'brand'
+        ? 'WHERE w.brand_msp = $1'
+        : user.orgKind === 'factory'
+          ? 'WHERE w.factory_msp = $1'
+          : '';
+    const params = where ? [user.mspId] : [];
+    const { rows } = await pool.query(`${WORK_ORDER_SELECT} ${where} ORDER BY w.accepted_at DESC LIMIT 500`, params);
+    return rows.map(toWorkOrder);
+  }
+
+  /** A work order the caller may see: its brand, its factory, financiers and the platform. */
+  async function getWorkOrder(user: AuthUser, id: string): Promise<WorkOrder> {
+    const { rows } = await pool.query(`${WORK_ORDER_SELECT} WHERE w.id = $1`, [id]);
+    const row = rows[0];
+    const visible =
+      row &&
+      (user.orgKind === 'finance' ||
+        user.orgKind === 'platform' ||
+        row.brand_msp === user.mspId ||
+        row.factory_msp === user.mspId);
+    if (!visible) throw new CodedError(ErrorCodes.WORK_ORDER_NOT_FOUND, `work order ${id} not found`, 404);
+    return toWorkOrder(row);
+  }
+
+  return {
+    createOrder,
+    listOrders,
+    getOrder,
+    listOffers,
+    acceptOffer,
+    declineOffer,
+    expireOffer,
+    listWorkOrders,
+    getWorkOrder,
+  };
+}
+
+export type OrdersService = ReturnType<typeof createOrdersService>;

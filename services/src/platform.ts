@@ -1,0 +1,198 @@
+import path from 'node:path';
+import { type IdentityStore, openIdentityStore } from '@c2m/identity';
+import { type Ledger, LedgerEvents } from '@c2m/shared';
+import { Redis } from 'ioredis';
+import type pg from 'pg';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config.js';
+import { createPool, ensureDatabase, migrate } from './db/database.js';
+import { createDeviceRegistry } from './iot/device-registry.js';
+import { createDevicesService } from './iot/devices-service.js';
+import { createIngest } from './iot/ingest.js';
+import type { LedgerAccess } from './ledger/ledger-access.js';
+import { createLedgerAccess } from './ledger/ledger-access-impl.js';
+import { openLedger } from './ledger/open-ledger.js';
+import { createLedgerOutbox } from './ledger/outbox.js';
+import { createDispatcher } from './orders/dispatch.js';
+import { createOrdersService } from './orders/orders-service.js';
+import { redisConnection } from './queues.js';
+import { createAnchorer } from './trace/anchorer.js';
+import { createTraceService } from './trace/trace-service.js';
+
+/** The platform's service user: anchors batches and reads device records for proofs. */
+export const PLATFORM_USER = 'platform';
+
+export interface PlatformOptions {
+  readonly logger?: Logger;
+  /** Start queue workers and the MQTT ingest in this process (default true). */
+  readonly workers?: boolean;
+}
+
+/**
+ * Opens every part of the platform in one process: PostgreSQL (database created
+ * and migrated), identities, the ledger, the queues and their workers, and the
+ * MQTT ingest. Each bounded context is a service object; the HTTP app and the
+ * tests use the same ones.
+ */
+export async function openPlatform(config: Config, options: PlatformOptions = {}) {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'c2m' } });
+  const closers: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch((err) => logger.warn({ err }, 'close failed'));
+  };
+  try {
+    await ensureDatabase(config.databaseUrl);
+    await migrate(config.databaseUrl, (msg) => logger.debug(msg));
+    const pool: pg.Pool = createPool(config.databaseUrl);
+    closers.push(() => pool.end());
+
+    const identity: IdentityStore = await openIdentityStore({ dataDir: path.join(config.dataDir, 'identity') });
+    const ledger: Ledger = await openLedger(config, identity, logger);
+    closers.push(() => ledger.close());
+    const ledgerAccess: LedgerAccess = await createLedgerAccess(ledger, identity, PLATFORM_USER);
+
+    const connection = redisConnection(config.redisUrl);
+    const prefix = config.redisPrefix;
+    const registry = createDeviceRegistry(ledgerAccess, PLATFORM_USER);
+    const outbox = createLedgerOutbox({ pool, ledger: ledgerAccess, connection, prefix, logger });
+    closers.push(() => outbox.close());
+    let ordersRef: ReturnType<typeof createOrdersService> | undefined;
+    const dispatcher = createDispatcher({
+      pool,
+      connection,
+      prefix,
+      logger,
+      offerTtlMs: config.offerTtlMs,
+      factories: () =>
+        identity
+          .orgs()
+          .filter((o) => o.kind === 'factory')
+          .map((o) => o.mspId),
+      orders: () => ordersRef as ReturnType<typeof createOrdersService>,
+    });
+    closers.push(() => dispatcher.close());
+    const orders = createOrdersService({
+      pool,
+      requestDispatch: (orderId, reason) => dispatcher.request(orderId, reason),
+      commitToLedger: (id) => outbox.processEntry(id),
+    });
+    ordersRef = orders;
+    const devices = createDevicesService({
+      pool,
+      ledger: ledgerAccess,
+      registry,
+      issueCertificate: (mspId, csrPem, deviceId) => identity.issueDeviceCertificate(mspId, csrPem, { deviceId }),
+    });
+    const trace = createTraceService({
+      pool,
+      ledger: ledgerAccess,
+      rawLedger: ledger,
+      readerUser: PLATFORM_USER,
+      caCertificates: () => identity.caCertificates(),
+    });
+    const anchorer = createAnchorer({
+      pool,
+      ledger: ledgerAccess,
+      anchorUser: PLATFORM_USER,
+      connection,
+      prefix,
+      logger,
+      batchSize: config.anchorBatchSize,
+      intervalMs: config.anchorIntervalMs,
+    });
+    closers.push(() => anchorer.close());
+    const ingest = createIngest({
+      pool,
+      registry,
+      logger,
+      mqttUrl: config.mqttUrl,
+      topicRoot: config.mqttTopicRoot,
+      clientId: config.mqttClientId,
+      maxMessageBytes: config.maxMessageBytes,
+    });
+    // A connection used only to ping Redis for readiness.
+    const probe = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    closers.push(async () => probe.disconnect());
+
+    if (options.workers !== false) {
+      dispatcher.start();
+      await outbox.start();
+      await anchorer.start();
+      await ingest.start();
+      closers.push(() => ingest.close());
+      // Device changes on the ledger (from any process or org) drop cached keys and certification states.
+      const height = await ledger.height();
+      const listener = await ledger.listen({ blockNumber: height }, (event) => {
+        if (
+          event.eventName === LedgerEvents.deviceCertified ||
+          event.eventName === LedgerEvents.deviceStatusChanged ||
+          event.eventName === LedgerEvents.deviceRegistered
+        ) {
+          try {
+            const { deviceId } = JSON.parse(Buffer.from(event.payload).toString()) as { deviceId?: string };
+            if (deviceId) registry.invalidate(deviceId);
+          } catch {
+            registry.clear();
+          }
+        }
+      });
+      closers.push(async () => listener.close());
+    }
+
+    async function readiness(): Promise<Record<string, { ok: boolean; detail: string }>> {
+      const check = async (fn: () => Promise<string>) => {
+        try {
+          return { ok: true, detail: await fn() };
+        } catch (err) {
+          return { ok: false, detail: (err as Error).message };
+        }
+      };
+      return {
+        postgres: await check(async () => {
+          await pool.query('SELECT 1');
+          return 'ok';
+        }),
+        redis: await check(async () => {
+          if (probe.status === 'wait') await probe.connect();
+          return await probe.ping();
+        }),
+        mqtt: await check(async () => {
+          if (options.workers !== false && !ingest.connected()) throw new Error('ingest not connected to the broker');
+          return options.workers === false ? 'ingest not in this process' : 'connected';
+        }),
+        ledger: await check(async () => `${ledger.kind}, height ${await ledger.height()}`),
+      };
+    }
+
+    return {
+      config,
+      logger,
+      pool,
+      identity,
+      ledger,
+      ledgerAccess,
+      orders,
+      devices,
+      trace,
+      dispatcher,
+      outbox,
+      anchorer,
+      ingest,
+      registry,
+      readiness,
+      metrics: () => ({
+        ingest_received: ingest.metrics.received,
+        ingest_accepted: ingest.metrics.accepted,
+        ingest_duplicates: ingest.metrics.duplicates,
+        ingest_flush_failures: ingest.metrics.flushFailures,
+        ingest_rejected: ingest.metrics.rejected,
+      }),
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+export type Platform = Awaited<ReturnType<typeof openPlatform>>;

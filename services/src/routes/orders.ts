@@ -1,0 +1,204 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { DeclineReasons } from '../orders/orders-service.js';
+import { errorResponses, IdParam, LedgerRef } from '../schemas.js';
+
+const Line = Type.Object(
+  {
+    sku: Type.String({ minLength: 1, maxLength: 64 }),
+    colour: Type.Optional(Type.String({ maxLength: 64 })),
+    size: Type.Optional(Type.String({ maxLength: 32 })),
+    quantity: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+  },
+  { additionalProperties: false },
+);
+
+const Order = Type.Object({
+  id: Type.String(),
+  brandMspId: Type.String(),
+  product: Type.String(),
+  lines: Type.Array(Line),
+  spec: Type.Record(Type.String(), Type.Unknown()),
+  totalQuantity: Type.Integer(),
+  targetPriceMinor: Type.Integer(),
+  currency: Type.String(),
+  dueDate: Type.String(),
+  shipTo: Type.String(),
+  status: Type.String(),
+  createdAt: Type.String(),
+});
+
+export const Offer = Type.Object({
+  id: Type.String(),
+  orderId: Type.String(),
+  factoryMspId: Type.String(),
+  product: Type.String(),
+  quantity: Type.Integer(),
+  lines: Type.Array(Line),
+  priceMinor: Type.Integer(),
+  currency: Type.String(),
+  dueDate: Type.String(),
+  status: Type.String(),
+  expiresAt: Type.String(),
+  declineReason: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const WorkOrder = Type.Object({
+  id: Type.String(),
+  orderId: Type.String(),
+  offerId: Type.String(),
+  brandMspId: Type.String(),
+  factoryMspId: Type.String(),
+  product: Type.String(),
+  quantity: Type.Integer(),
+  status: Type.String(),
+  producedUnits: Type.Integer(),
+  termsHash: Type.String(),
+  ledger: LedgerRef,
+  acceptedAt: Type.String(),
+});
+
+const OrderDetail = Type.Intersect([
+  Order,
+  Type.Object({
+    offers: Type.Array(Offer),
+    workOrders: Type.Array(WorkOrder),
+    history: Type.Array(
+      Type.Object({ at: Type.String(), actor: Type.String(), action: Type.String(), data: Type.Unknown() }),
+    ),
+  }),
+]);
+
+const routes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { orders } = fastify.platform;
+  fastify.addHook('onRequest', fastify.authenticate);
+  const secured = { security: [{ bearer: [] }] };
+
+  fastify.post(
+    '/orders',
+    {
+      preHandler: fastify.allow(['brand']),
+      schema: {
+        tags: ['orders'],
+        summary: 'Post a custom order; it is dispatched to factories at once',
+        ...secured,
+        body: Type.Object(
+          {
+            product: Type.String({ minLength: 1, maxLength: 200 }),
+            lines: Type.Array(Line, { minItems: 1, maxItems: 500 }),
+            spec: Type.Optional(
+              Type.Object(
+                {
+                  materials: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 50 })),
+                  requiredCertificates: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 50 })),
+                  notes: Type.Optional(Type.String({ maxLength: 4000 })),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+            targetPriceMinor: Type.Integer({ minimum: 0, description: 'unit price in minor units (fen)' }),
+            currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+            dueDate: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
+            shipTo: Type.String({ minLength: 1, maxLength: 300 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Order, ...errorResponses },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await orders.createOrder(request.user, request.body)),
+  );
+
+  fastify.get(
+    '/orders',
+    {
+      preHandler: fastify.allow(['brand', 'platform']),
+      schema: {
+        tags: ['orders'],
+        ...secured,
+        response: { 200: Type.Object({ items: Type.Array(Order) }), ...errorResponses },
+      },
+    },
+    async (request) => ({ items: await orders.listOrders(request.user) }),
+  );
+
+  fastify.get(
+    '/orders/:orderId',
+    {
+      preHandler: fastify.allow(['brand', 'platform']),
+      schema: {
+        tags: ['orders'],
+        ...secured,
+        params: IdParam('orderId'),
+        response: { 200: OrderDetail, ...errorResponses },
+      },
+    },
+    async (request) => orders.getOrder(request.user, request.params.orderId as string),
+  );
+
+  fastify.get(
+    '/offers',
+    {
+      preHandler: fastify.allow(['factory']),
+      schema: {
+        tags: ['offers'],
+        ...secured,
+        querystring: Type.Object(
+          {
+            status: Type.Optional(
+              Type.Union([
+                Type.Literal('open'),
+                Type.Literal('accepted'),
+                Type.Literal('declined'),
+                Type.Literal('expired'),
+              ]),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ items: Type.Array(Offer) }), ...errorResponses },
+      },
+    },
+    async (request) => ({ items: await orders.listOffers(request.user, request.query.status) }),
+  );
+
+  fastify.post(
+    '/offers/:offerId/accept',
+    {
+      preHandler: fastify.allow(['factory']),
+      schema: {
+        tags: ['offers'],
+        summary: 'Accept an offer; the work order is committed on the ledger',
+        ...secured,
+        params: IdParam('offerId'),
+        response: { 200: Type.Object({ offer: Offer, workOrder: WorkOrder }), ...errorResponses },
+      },
+    },
+    async (request) => orders.acceptOffer(request.user, request.params.offerId as string),
+  );
+
+  fastify.post(
+    '/offers/:offerId/decline',
+    {
+      preHandler: fastify.allow(['factory']),
+      schema: {
+        tags: ['offers'],
+        summary: 'Decline an offer with a reason; the remainder is re-dispatched',
+        ...secured,
+        params: IdParam('offerId'),
+        body: Type.Object(
+          {
+            reason: Type.Union(DeclineReasons.map((r) => Type.Literal(r))),
+            note: Type.Optional(Type.String({ maxLength: 1000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ offer: Offer }), ...errorResponses },
+      },
+    },
+    async (request) =>
+      orders.declineOffer(request.user, request.params.offerId as string, request.body.reason, request.body.note),
+  );
+};
+
+export default routes;

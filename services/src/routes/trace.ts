@@ -1,0 +1,93 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { errorResponses } from '../schemas.js';
+import type { ProofBundle } from '../trace/proof-bundle.js';
+
+const Anchor = Type.Object({
+  batchId: Type.String(),
+  factoryMspId: Type.String(),
+  merkleRoot: Type.String(),
+  eventCount: Type.Integer(),
+  firstEventTime: Type.String(),
+  lastEventTime: Type.String(),
+  status: Type.String(),
+  txId: Type.Union([Type.String(), Type.Null()]),
+  blockNumber: Type.Union([Type.Integer(), Type.Null()]),
+});
+
+const routes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { trace, ledger } = fastify.platform;
+  const secured = { security: [{ bearer: [] }] };
+
+  fastify.get(
+    '/anchors',
+    {
+      onRequest: [fastify.authenticate],
+      schema: {
+        tags: ['proofs'],
+        ...secured,
+        response: { 200: Type.Object({ items: Type.Array(Anchor) }), ...errorResponses },
+      },
+    },
+    async () => ({ items: await trace.anchors() }),
+  );
+
+  // Anyone may verify a bundle: verification reveals nothing the bundle does not already hold.
+  fastify.post(
+    '/proofs/verify',
+    {
+      bodyLimit: 20 * 1024 * 1024,
+      schema: {
+        tags: ['proofs'],
+        summary: 'Verify a proof bundle against pinned consortium CAs and the ledger',
+        body: Type.Object({ bundle: Type.Object({ version: Type.Literal(1) }, { additionalProperties: true }) }),
+        response: {
+          200: Type.Object({
+            valid: Type.Boolean(),
+            checks: Type.Array(Type.Object({ name: Type.String(), ok: Type.Boolean(), detail: Type.String() })),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => trace.verify(request.body.bundle as unknown as ProofBundle),
+  );
+
+  fastify.get(
+    '/ledger',
+    {
+      onRequest: [fastify.authenticate],
+      schema: {
+        tags: ['ledger'],
+        summary: 'Ledger height and the latest blocks',
+        ...secured,
+        response: {
+          200: Type.Object({
+            kind: Type.String(),
+            height: Type.Integer(),
+            blocks: Type.Array(
+              Type.Object({
+                number: Type.Integer(),
+                hash: Type.String(),
+                previousHash: Type.String(),
+                txCount: Type.Integer(),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async () => {
+      const height = await ledger.height();
+      const blocks = [];
+      for (let n = height - 1; n >= Math.max(0, height - 10); n--) {
+        const b = await ledger.block(n);
+        blocks.push({ number: b.number, hash: b.hash, previousHash: b.previousHash, txCount: b.transactions.length });
+      }
+      return { kind: ledger.kind, height, blocks };
+    },
+  );
+};
+
+export default routes;

@@ -1,0 +1,102 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { errorResponses, IdParam } from '../schemas.js';
+import { WorkOrder } from './orders.js';
+
+const DeviceEvent = Type.Object({
+  deviceId: Type.String(),
+  seq: Type.Integer(),
+  eventTime: Type.String(),
+  type: Type.String(),
+  data: Type.Record(Type.String(), Type.Unknown()),
+  batchId: Type.Union([Type.String(), Type.Null()]),
+  receivedAt: Type.String(),
+});
+
+const routes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { orders, trace } = fastify.platform;
+  fastify.addHook('onRequest', fastify.authenticate);
+  const secured = { security: [{ bearer: [] }] };
+  const params = IdParam('workOrderId');
+
+  fastify.get(
+    '/work-orders',
+    {
+      schema: {
+        tags: ['work orders'],
+        ...secured,
+        response: { 200: Type.Object({ items: Type.Array(WorkOrder) }), ...errorResponses },
+      },
+    },
+    async (request) => ({ items: await orders.listWorkOrders(request.user) }),
+  );
+
+  fastify.get(
+    '/work-orders/:workOrderId',
+    { schema: { tags: ['work orders'], ...secured, params, response: { 200: WorkOrder, ...errorResponses } } },
+    async (request) => orders.getWorkOrder(request.user, request.params.workOrderId as string),
+  );
+
+  fastify.get(
+    '/work-orders/:workOrderId/events',
+    {
+      schema: {
+        tags: ['work orders'],
+        ...secured,
+        params,
+        querystring: Type.Object(
+          { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ items: Type.Array(DeviceEvent) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const wo = await orders.getWorkOrder(request.user, request.params.workOrderId as string);
+      return { items: await trace.events(wo.id, request.query.limit ?? 200) };
+    },
+  );
+
+  fastify.get(
+    '/work-orders/:workOrderId/production',
+    {
+      schema: {
+        tags: ['work orders'],
+        summary: 'Units produced per hour (or minute), from device production counts',
+        ...secured,
+        params,
+        querystring: Type.Object(
+          { bucket: Type.Optional(Type.Union([Type.Literal('hour'), Type.Literal('minute')])) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ series: Type.Array(Type.Object({ hour: Type.String(), units: Type.Integer() })) }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const wo = await orders.getWorkOrder(request.user, request.params.workOrderId as string);
+      return { series: await trace.production(wo.id, request.query.bucket) };
+    },
+  );
+
+  fastify.get(
+    '/work-orders/:workOrderId/proof',
+    {
+      schema: {
+        tags: ['proofs'],
+        summary: 'Proof bundle: events, Merkle paths, anchors, device certificates and ledger records',
+        ...secured,
+        params,
+        response: { 200: Type.Unknown(), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const wo = await orders.getWorkOrder(request.user, request.params.workOrderId as string);
+      return trace.buildProofBundle(wo.id);
+    },
+  );
+};
+
+export default routes;

@@ -1,0 +1,144 @@
+import { ErrorCodes } from '@c2m/shared';
+import { type ConnectionOptions, Queue, Worker } from 'bullmq';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { withTransaction } from '../db/database.js';
+import type { LedgerAccess } from '../ledger/ledger-access.js';
+import { QueueNames } from '../queues.js';
+import { buildTree } from './merkle.js';
+
+export interface AnchorerDeps {
+  readonly pool: pg.Pool;
+  readonly ledger: LedgerAccess;
+  /** The platform's service user that submits anchors. */
+  readonly anchorUser: string;
+  readonly connection: ConnectionOptions;
+  readonly prefix: string;
+  readonly logger: Logger;
+  readonly batchSize: number;
+  readonly intervalMs: number;
+}
+
+/**
+ * Turns accepted events into Merkle batches and anchors each batch's root on
+ * the ledger. Cutting a batch (assigning events to it and storing its root) is
+ * one PostgreSQL transaction; the batch row is then the outbox entry of its
+ * anchor transaction, retried on every tick until the ledger has it. A retry
+ * after a lost answer meets ANCHOR_EXISTS and checks the anchored root is ours.
+ */
+export function createAnchorer(deps: AnchorerDeps) {
+  const { pool, ledger } = deps;
+  const queue = new Queue(QueueNames.anchoring, { connection: deps.connection, prefix: deps.prefix });
+  let worker: Worker | undefined;
+
+  /** Cuts at most one batch per factory that has enough events or old enough ones. */
+  async function cutBatches(): Promise<number> {
+    const { rows: due } = await pool.query(
+      `SELECT factory_msp, COUNT(*)::int AS n, MIN(received_at) AS oldest FROM device_events
+       WHERE batch_id IS NULL GROUP BY factory_msp`,
+    );
+    let cut = 0;
+    for (const f of due) {
+      const old = Date.now() - (f.oldest as Date).getTime() >= deps.intervalMs;
+      if (f.n < deps.batchSize && !old) continue;
+      const made = await withTransaction(pool, async (client) => {
+        const { rows } = await client.query(
+          `SELECT id, leaf_hash, event_time FROM device_events WHERE factory_msp = $1 AND batch_id IS NULL
+           ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          [f.factory_msp, deps.batchSize],
+        );
+        if (rows.length === 0) return false;
+        const tree = buildTree(rows.map((r) => r.leaf_hash as string));
+        const first = rows[0];
+        const last = rows[rows.length - 1];
+        const batchId = `B-${f.factory_msp}-${first.id}-${last.id}`;
+        const times = rows.map((r) => (r.event_time as Date).getTime());
+        await client.query(
+          `INSERT INTO batches (batch_id, factory_msp, merkle_root, event_count, first_event_time, last_event_time)
+           VALUES ($1,$2,$3,$4,$5,$6)`,
+          [batchId, f.factory_msp, tree.root, rows.length, new Date(Math.min(...times)), new Date(Math.max(...times))],
+        );
+        await client.query('UPDATE device_events SET batch_id = $1 WHERE id = ANY($2)', [
+          batchId,
+          rows.map((r) => r.id),
+        ]);
+        return true;
+      });
+      if (made) cut++;
+    }
+    return cut;
+  }
+
+  async function anchorPending(): Promise<number> {
+    const { rows } = await pool.query(`SELECT * FROM batches WHERE status = 'pending' ORDER BY created_at LIMIT 50`);
+    let anchored = 0;
+    for (const b of rows) {
+      const anchor = {
+        batchId: b.batch_id as string,
+        factoryMspId: b.factory_msp as string,
+        merkleRoot: b.merkle_root as string,
+        eventCount: b.event_count as number,
+        firstEventTime: (b.first_event_time as Date).toISOString(),
+        lastEventTime: (b.last_event_time as Date).toISOString(),
+      };
+      try {
+        let tx: { txId: string; blockNumber: number };
+        try {
+          tx = await ledger.anchorBatch(deps.anchorUser, anchor);
+        } catch (err) {
+          if ((err as { code?: string }).code !== ErrorCodes.ANCHOR_EXISTS) throw err;
+          const onLedger = await ledger.readAnchor(deps.anchorUser, anchor.batchId);
+          if (onLedger.merkleRoot !== anchor.merkleRoot) {
+            throw new Error(`batch ${anchor.batchId} is anchored with another root: ${onLedger.merkleRoot}`);
+          }
+          tx = {
+            txId: String(onLedger.txId ?? b.tx_id ?? ''),
+            blockNumber: Number(onLedger.blockNumber ?? b.block_number ?? -1),
+          };
+        }
+        await pool.query(
+          `UPDATE batches SET status = 'anchored', tx_id = $2, block_number = $3, anchored_at = now(),
+             attempts = attempts + 1, last_error = NULL WHERE batch_id = $1`,
+          [anchor.batchId, tx.txId, tx.blockNumber],
+        );
+        anchored++;
+      } catch (err) {
+        deps.logger.warn({ err, batchId: anchor.batchId }, 'anchor not committed yet; will retry');
+        await pool.query('UPDATE batches SET attempts = attempts + 1, last_error = $2 WHERE batch_id = $1', [
+          anchor.batchId,
+          String((err as Error).message).slice(0, 2000),
+        ]);
+      }
+    }
+    return anchored;
+  }
+
+  async function tick(): Promise<{ cut: number; anchored: number }> {
+    const cut = await cutBatches();
+    const anchored = await anchorPending();
+    return { cut, anchored };
+  }
+
+  return {
+    tick,
+    async start(): Promise<void> {
+      await queue.upsertJobScheduler(
+        'anchor-tick',
+        { every: Math.max(100, Math.floor(deps.intervalMs / 2)) },
+        { name: 'tick' },
+      );
+      worker = new Worker(QueueNames.anchoring, async () => tick(), {
+        connection: deps.connection,
+        prefix: deps.prefix,
+        concurrency: 1,
+      });
+      worker.on('failed', (job, err) => deps.logger.warn({ job: job?.id, err }, 'anchor tick failed'));
+    },
+    async close(): Promise<void> {
+      await worker?.close();
+      await queue.close();
+    },
+  };
+}
+
+export type Anchorer = ReturnType<typeof createAnchorer>;
