@@ -1,1 +1,21 @@
-export {};
+import { AnchorsContract } from './contracts/anchors-contract.js';
+import { DevicesContract } from './contracts/devices-contract.js';
+import { OrgsContract } from './contracts/orgs-contract.js';
+import { WorkOrdersContract } from './contracts/work-orders-contract.js';
+
+export type { AnchorRecord } from './contracts/anchors-contract.js';
+export type { CertificationAnswer, DeviceRecord, StatusChange } from './contracts/devices-contract.js';
+export type { OrgRecord } from './contracts/orgs-contract.js';
+export {
+  type MilestoneRecord,
+  type Page,
+  type WorkOrderRecord,
+  type WorkOrderStatus,
+  WorkOrderStatuses,
+} from './contracts/work-orders-contract.js';
+export type { Actor } from './lib/access.js';
+export { Collections, KeyPrefixes, TRANSIENT_TERMS_KEY } from './lib/keys.js';
+export { AnchorsContract, DevicesContract, OrgsContract, WorkOrdersContract };
+
+/** The fabric-contract-api entry point: `fabric-chaincode-node start|server` loads `contracts` from package.json's main. */
+export const contracts = [OrgsContract, DevicesContract, WorkOrdersContract, AnchorsContract];

@@ -1,1 +1,33 @@
-export {};
+export type {
+  BlockSummary,
+  ChaincodeEvent,
+  Ledger,
+  LedgerCheckpoint,
+  LedgerIdentity,
+  ProposalOptions,
+  SubmittedTransaction,
+  TransactionInfo,
+} from '@c2m/shared';
+export type { BatchAnchor } from './contracts/anchors.js';
+export { type AnchorsContract, anchorsContract } from './contracts/anchors.js';
+export type { DeviceHistoryEntry, DeviceRegistration } from './contracts/devices.js';
+export { type DevicesContract, devicesContract } from './contracts/devices.js';
+export { type OrgsContract, orgsContract } from './contracts/orgs.js';
+export type { Committed, Paged, PageOptions } from './contracts/submit.js';
+export {
+  termsHash,
+  type WorkOrderCommitment,
+  type WorkOrdersContract,
+  workOrdersContract,
+} from './contracts/work-orders.js';
+export {
+  CommitError,
+  EndorseError,
+  type EndorsementDetail,
+  LedgerCorruptError,
+  LedgerError,
+  SubmitError,
+} from './errors.js';
+export { type EmbeddedLedgerOptions, openEmbeddedLedger } from './internal/embedded-ledger.js';
+export type { CollectionConfig } from './internal/simulator.js';
+export { evaluatePolicy, formatPolicy, type Policy, type PolicyIdentity, parsePolicy } from './policy.js';

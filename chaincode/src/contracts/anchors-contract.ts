@@ -1,0 +1,112 @@
+import { canonicalJson, LedgerEvents, OrgKinds, Orgs, Roles } from '@c2m/shared';
+import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { type Actor, actor, caller, orgKind, requirePlatformRole } from '../lib/access.js';
+import { ErrorCodes, fail } from '../lib/errors.js';
+import { KeyPrefixes, recordKey } from '../lib/keys.js';
+import { INDEX_VALUE, readRecord, writeRecord } from '../lib/marshal.js';
+import { txTime } from '../lib/time.js';
+import { hex, id, isoTime, positiveInt } from '../lib/validate.js';
+import type { Page } from './work-orders-contract.js';
+
+export interface AnchorRecord {
+  readonly docType: 'anchor';
+  readonly batchId: string;
+  readonly factoryMspId: string;
+  readonly merkleRootHex: string;
+  readonly eventCount: number;
+  readonly firstEventTime: string;
+  readonly lastEventTime: string;
+  readonly anchoredAt: string;
+  readonly anchoredBy: Actor;
+  readonly txId: string;
+}
+
+const MAX_PAGE = 200;
+
+@Info({ title: 'Anchors', description: 'Merkle roots of device-event batches' })
+export class AnchorsContract extends Contract {
+  constructor() {
+    super('Anchors');
+  }
+
+  @Transaction()
+  @Returns('string')
+  async AnchorBatch(
+    ctx: Context,
+    batchId: string,
+    factoryMspId: string,
+    merkleRootHex: string,
+    eventCount: string,
+    firstEventTime: string,
+    lastEventTime: string,
+  ): Promise<string> {
+    const by = requirePlatformRole(ctx, Roles.admin, 'AnchorBatch');
+    const record: AnchorRecord = {
+      docType: 'anchor',
+      batchId: id('batchId', batchId),
+      factoryMspId: id('factoryMspId', factoryMspId),
+      merkleRootHex: hex('merkleRootHex', merkleRootHex, 32),
+      eventCount: positiveInt('eventCount', eventCount),
+      firstEventTime: isoTime('firstEventTime', firstEventTime),
+      lastEventTime: isoTime('lastEventTime', lastEventTime),
+      anchoredAt: txTime(ctx),
+      anchoredBy: actor(by),
+      txId: ctx.stub.getTxID(),
+    };
+    if (record.firstEventTime > record.lastEventTime) {
+      fail(ErrorCodes.VALIDATION_FAILED, 'firstEventTime is after lastEventTime');
+    }
+    if ((await orgKind(ctx, record.factoryMspId)) !== OrgKinds.factory) {
+      fail(ErrorCodes.VALIDATION_FAILED, `${record.factoryMspId} is not a registered factory org`);
+    }
+    const key = recordKey(ctx, KeyPrefixes.anchor, record.batchId);
+    if (await readRecord(ctx, key)) fail(ErrorCodes.ANCHOR_EXISTS, `batch ${record.batchId} is already anchored`);
+    await ctx.stub.putState(
+      recordKey(ctx, KeyPrefixes.anchorByFactory, record.factoryMspId, record.batchId),
+      INDEX_VALUE,
+    );
+    return writeRecord(ctx, key, record, LedgerEvents.batchAnchored);
+  }
+
+  /** Public: a verifier with a proof bundle needs the anchor without being a consortium insider. */
+  @Transaction(false)
+  @Returns('string')
+  async ReadAnchor(ctx: Context, batchId: string): Promise<string> {
+    const anchor = await readRecord<AnchorRecord>(ctx, recordKey(ctx, KeyPrefixes.anchor, id('batchId', batchId)));
+    if (!anchor) fail(ErrorCodes.ANCHOR_NOT_FOUND, `batch ${batchId} is not anchored`);
+    return canonicalJson(anchor);
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async ListAnchorsByFactory(ctx: Context, factoryMspId: string, pageSize: string, bookmark: string): Promise<string> {
+    const factory = id('factoryMspId', factoryMspId);
+    const by = caller(ctx);
+    if (by.mspId !== factory && by.mspId !== Orgs.platform && (await orgKind(ctx, by.mspId)) === undefined) {
+      fail(ErrorCodes.ACCESS_DENIED, `${by.mspId} is not a consortium member`);
+    }
+    const size = positiveInt('pageSize', pageSize, MAX_PAGE);
+    const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
+      KeyPrefixes.anchorByFactory,
+      [factory],
+      size,
+      bookmark ?? '',
+    );
+    const records: AnchorRecord[] = [];
+    try {
+      for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
+        const { attributes } = ctx.stub.splitCompositeKey(r.value.key);
+        const anchor = await readRecord<AnchorRecord>(ctx, recordKey(ctx, KeyPrefixes.anchor, attributes[1] ?? ''));
+        if (anchor) records.push(anchor);
+      }
+    } finally {
+      await iterator.close();
+    }
+    const page: Page<AnchorRecord> = {
+      records,
+      bookmark: metadata.bookmark,
+      fetchedRecordsCount: metadata.fetchedRecordsCount,
+    };
+    return canonicalJson(page);
+  }
+}

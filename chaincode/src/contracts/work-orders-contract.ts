@@ -1,0 +1,248 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson, LedgerEvents, type Milestone, Milestones, OrgKinds, Orgs } from '@c2m/shared';
+import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { type Actor, actor, caller, orgKind, requireOrgKind } from '../lib/access.js';
+import { ErrorCodes, fail } from '../lib/errors.js';
+import { Collections, KeyPrefixes, recordKey, TRANSIENT_TERMS_KEY } from '../lib/keys.js';
+import { INDEX_VALUE, readRecord, writeRecord } from '../lib/marshal.js';
+import { txTime } from '../lib/time.js';
+import { hex, id, jsonObject, oneOf, positiveInt } from '../lib/validate.js';
+
+export const WorkOrderStatuses = {
+  committed: 'COMMITTED',
+  accepted: 'ACCEPTED',
+  produced: 'PRODUCED',
+  qcPassed: 'QC_PASSED',
+  shipped: 'SHIPPED',
+  delivered: 'DELIVERED',
+} as const;
+export type WorkOrderStatus = (typeof WorkOrderStatuses)[keyof typeof WorkOrderStatuses];
+
+export interface MilestoneRecord {
+  readonly milestone: Milestone;
+  readonly at: string;
+  readonly by: Actor;
+  readonly txId: string;
+  readonly evidence: Record<string, unknown>;
+}
+
+export interface WorkOrderRecord {
+  readonly docType: 'workOrder';
+  readonly workOrderId: string;
+  readonly orderId: string;
+  readonly brandMspId: string;
+  readonly factoryMspId: string;
+  /** sha256 (hex) of the terms held in the private collection; lets anyone holding the terms prove them. */
+  readonly termsHash: string;
+  readonly termsCollection: string;
+  readonly status: WorkOrderStatus;
+  readonly committedAt: string;
+  readonly acceptedAt: string | null;
+  readonly milestones: readonly MilestoneRecord[];
+  readonly revision: number;
+}
+
+export interface Page<T> {
+  readonly records: readonly T[];
+  readonly bookmark: string;
+  readonly fetchedRecordsCount: number;
+}
+
+/** The status before each milestone; enforces PRODUCED → QC_PASSED → SHIPPED → DELIVERED after acceptance. */
+const PREVIOUS: Record<Milestone, WorkOrderStatus> = {
+  PRODUCED: WorkOrderStatuses.accepted,
+  QC_PASSED: WorkOrderStatuses.produced,
+  SHIPPED: WorkOrderStatuses.qcPassed,
+  DELIVERED: WorkOrderStatuses.shipped,
+};
+
+const MAX_PAGE = 200;
+
+@Info({ title: 'WorkOrders', description: 'Work orders between brands and factories, with private terms' })
+export class WorkOrdersContract extends Contract {
+  constructor() {
+    super('WorkOrders');
+  }
+
+  /** The brand commits; terms (price, quantities) come in the transient map and only their hash reaches the channel. */
+  @Transaction()
+  @Returns('string')
+  async CommitWorkOrder(
+    ctx: Context,
+    workOrderId: string,
+    orderId: string,
+    factoryMspId: string,
+    termsHash: string,
+  ): Promise<string> {
+    const by = await requireOrgKind(ctx, OrgKinds.brand, 'CommitWorkOrder');
+    const woId = id('workOrderId', workOrderId);
+    const factory = id('factoryMspId', factoryMspId);
+    const hash = hex('termsHash', termsHash, 32);
+    if ((await orgKind(ctx, factory)) !== OrgKinds.factory) {
+      fail(ErrorCodes.VALIDATION_FAILED, `${factory} is not a registered factory org`);
+    }
+    const terms = ctx.stub.getTransient().get(TRANSIENT_TERMS_KEY);
+    if (!terms || terms.length === 0)
+      fail(ErrorCodes.VALIDATION_FAILED, `transient map has no '${TRANSIENT_TERMS_KEY}'`);
+    const actual = createHash('sha256').update(terms).digest('hex');
+    if (actual !== hash) fail(ErrorCodes.VALIDATION_FAILED, `sha256 of the terms is ${actual}, not termsHash ${hash}`);
+
+    const key = recordKey(ctx, KeyPrefixes.workOrder, woId);
+    if (await readRecord(ctx, key)) fail(ErrorCodes.WORK_ORDER_EXISTS, `work order ${woId} already exists`);
+    const record: WorkOrderRecord = {
+      docType: 'workOrder',
+      workOrderId: woId,
+      orderId: id('orderId', orderId),
+      brandMspId: by.mspId,
+      factoryMspId: factory,
+      termsHash: hash,
+      termsCollection: Collections.brandFactoryTerms,
+      status: WorkOrderStatuses.committed,
+      committedAt: txTime(ctx),
+      acceptedAt: null,
+      milestones: [],
+      revision: 1,
+    };
+    await ctx.stub.putPrivateData(Collections.brandFactoryTerms, woId, terms);
+    await ctx.stub.putState(recordKey(ctx, KeyPrefixes.workOrderByFactory, factory, woId), INDEX_VALUE);
+    return writeRecord(ctx, key, record, LedgerEvents.workOrderCommitted);
+  }
+
+  @Transaction()
+  @Returns('string')
+  async AcceptWorkOrder(ctx: Context, workOrderId: string): Promise<string> {
+    const by = caller(ctx);
+    const wo = await this.#load(ctx, workOrderId);
+    if (by.mspId !== wo.factoryMspId) {
+      fail(ErrorCodes.ACCESS_DENIED, `only ${wo.factoryMspId} may accept work order ${wo.workOrderId}`);
+    }
+    if (wo.status !== WorkOrderStatuses.committed) {
+      fail(
+        ErrorCodes.INVALID_STATE,
+        `work order ${wo.workOrderId} is ${wo.status}, not ${WorkOrderStatuses.committed}`,
+      );
+    }
+    const next: WorkOrderRecord = {
+      ...wo,
+      status: WorkOrderStatuses.accepted,
+      acceptedAt: txTime(ctx),
+      revision: wo.revision + 1,
+    };
+    return writeRecord(
+      ctx,
+      recordKey(ctx, KeyPrefixes.workOrder, wo.workOrderId),
+      next,
+      LedgerEvents.workOrderAccepted,
+    );
+  }
+
+  /** Milestones in order; the factory reports production, QC and shipping, the brand confirms delivery. */
+  @Transaction()
+  @Returns('string')
+  async RecordMilestone(ctx: Context, workOrderId: string, milestone: string, evidenceJson: string): Promise<string> {
+    const by = caller(ctx);
+    const m = oneOf('milestone', milestone, Milestones);
+    const evidence = jsonObject('evidenceJson', evidenceJson);
+    const wo = await this.#load(ctx, workOrderId);
+    const reporter = m === 'DELIVERED' ? wo.brandMspId : wo.factoryMspId;
+    if (by.mspId !== reporter) fail(ErrorCodes.ACCESS_DENIED, `only ${reporter} may record ${m} on ${wo.workOrderId}`);
+    if (wo.status !== PREVIOUS[m]) {
+      fail(
+        ErrorCodes.INVALID_STATE,
+        `${m} needs work order ${wo.workOrderId} to be ${PREVIOUS[m]}; it is ${wo.status}`,
+      );
+    }
+    const record: MilestoneRecord = {
+      milestone: m,
+      at: txTime(ctx),
+      by: actor(by),
+      txId: ctx.stub.getTxID(),
+      evidence,
+    };
+    const next: WorkOrderRecord = {
+      ...wo,
+      status: m,
+      milestones: [...wo.milestones, record],
+      revision: wo.revision + 1,
+    };
+    return writeRecord(
+      ctx,
+      recordKey(ctx, KeyPrefixes.workOrder, wo.workOrderId),
+      next,
+      LedgerEvents.milestoneRecorded,
+    );
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async ReadWorkOrder(ctx: Context, workOrderId: string): Promise<string> {
+    return canonicalJson(await this.#load(ctx, workOrderId));
+  }
+
+  /**
+   * The private terms, for the two parties only. Runs on the caller's own
+   * peer, which holds the collection only if its org is a member.
+   */
+  @Transaction(false)
+  @Returns('string')
+  async ReadWorkOrderTerms(ctx: Context, workOrderId: string): Promise<string> {
+    const by = caller(ctx);
+    const wo = await this.#load(ctx, workOrderId);
+    if (by.mspId !== wo.brandMspId && by.mspId !== wo.factoryMspId) {
+      fail(ErrorCodes.ACCESS_DENIED, `${by.mspId} is not a party to work order ${wo.workOrderId}`);
+    }
+    const terms = await ctx.stub.getPrivateData(wo.termsCollection, wo.workOrderId);
+    if (!terms || terms.length === 0) fail(ErrorCodes.NOT_FOUND, `terms of ${wo.workOrderId} are not on this peer`);
+    return Buffer.from(terms).toString('utf8');
+  }
+
+  /** Work orders of one factory via the composite-key index, paginated with Fabric bookmarks. */
+  @Transaction(false)
+  @Returns('string')
+  async ListWorkOrdersByFactory(
+    ctx: Context,
+    factoryMspId: string,
+    pageSize: string,
+    bookmark: string,
+  ): Promise<string> {
+    const by = caller(ctx);
+    const factory = id('factoryMspId', factoryMspId);
+    const kind = await orgKind(ctx, by.mspId);
+    // Volumes are commercial information: the factory itself, the platform and brands (who see only their own) may list.
+    if (by.mspId !== factory && by.mspId !== Orgs.platform && kind !== OrgKinds.brand) {
+      fail(ErrorCodes.ACCESS_DENIED, `${by.mspId} may not list work orders of ${factory}`);
+    }
+    const size = positiveInt('pageSize', pageSize, MAX_PAGE);
+    const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
+      KeyPrefixes.workOrderByFactory,
+      [factory],
+      size,
+      bookmark ?? '',
+    );
+    const records: WorkOrderRecord[] = [];
+    try {
+      for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
+        const { attributes } = ctx.stub.splitCompositeKey(r.value.key);
+        const wo = await readRecord<WorkOrderRecord>(ctx, recordKey(ctx, KeyPrefixes.workOrder, attributes[1] ?? ''));
+        if (wo && (kind !== OrgKinds.brand || wo.brandMspId === by.mspId)) records.push(wo);
+      }
+    } finally {
+      await iterator.close();
+    }
+    const page: Page<WorkOrderRecord> = {
+      records,
+      bookmark: metadata.bookmark,
+      fetchedRecordsCount: metadata.fetchedRecordsCount,
+    };
+    return canonicalJson(page);
+  }
+
+  async #load(ctx: Context, workOrderId: string): Promise<WorkOrderRecord> {
+    const wo = await readRecord<WorkOrderRecord>(
+      ctx,
+      recordKey(ctx, KeyPrefixes.workOrder, id('workOrderId', workOrderId)),
+    );
+    if (!wo) fail(ErrorCodes.WORK_ORDER_NOT_FOUND, `work order ${workOrderId} not found`);
+    return wo;
+  }
+}

@@ -1,0 +1,23 @@
+import type { Context } from 'fabric-contract-api';
+
+/** Object types of composite keys. Records and indexes live in the composite-key namespace so they never collide with simple keys. */
+export const KeyPrefixes = {
+  org: 'c2m.org',
+  device: 'c2m.device',
+  workOrder: 'c2m.workOrder',
+  workOrderByFactory: 'c2m.workOrder~factory',
+  anchor: 'c2m.anchor',
+  anchorByFactory: 'c2m.anchor~factory',
+} as const;
+
+/** Private data collection holding work-order terms, readable only by member orgs' peers. */
+export const Collections = {
+  brandFactoryTerms: 'brandFactoryTerms',
+} as const;
+
+/** The transient-map key under which CommitWorkOrder expects the terms. */
+export const TRANSIENT_TERMS_KEY = 'terms';
+
+export function recordKey(ctx: Context, prefix: string, ...parts: string[]): string {
+  return ctx.stub.createCompositeKey(prefix, parts);
+}

@@ -1,0 +1,790 @@
+import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import {
+  type BlockSummary,
+  type ChaincodeEvent,
+  canonicalJson,
+  type Ledger,
+  type LedgerCheckpoint,
+  type LedgerIdentity,
+  Orgs,
+  type ProposalOptions,
+  type SubmittedTransaction,
+  type TransactionInfo,
+  type TxValidationCode,
+  TxValidationCodes,
+} from '@c2m/shared';
+import type { peer } from '@hyperledger/fabric-protos';
+import { CommitError, EndorseError, type EndorsementDetail, LedgerCorruptError, SubmitError } from '../errors.js';
+import { defaultPolicy, evaluatePolicy, type Policy, type PolicyIdentity, parsePolicy, policyOrgs } from '../policy.js';
+import { IdentityError, MspRegistry, type ValidatedIdentity, verifySignature } from './msp.js';
+import {
+  buildEnvelope,
+  buildProposal,
+  buildResponsePayload,
+  buildTransactionPayload,
+  computeTxId,
+  type DecodedEnvelope,
+  type DecodedProposal,
+  decodeEnvelope,
+  decodeProposal,
+  decodeResponsePayload,
+  type EndorsementPb,
+  parseIdentity,
+  proposalHash,
+  serializeIdentity,
+  sha256,
+  signedProposal,
+} from './protos.js';
+import { RecordFile } from './record-file.js';
+import { decodeRwSet, encodeRwSet, type PrivateWrite, type ReadWriteSet, sameVersion } from './rwset.js';
+import { type CollectionConfig, Simulator } from './simulator.js';
+import { keyHash, type Version, WorldState } from './world-state.js';
+
+const require = createRequire(import.meta.url);
+
+interface ChaincodeStubCtor {
+  new (
+    handler: unknown,
+    channel: string,
+    txId: string,
+    input: peer.ChaincodeInput,
+    signedProposal: peer.SignedProposal,
+  ): { chaincodeEvent?: peer.ChaincodeEvent };
+}
+interface ShimResponse {
+  status: number;
+  message?: string;
+  payload?: Uint8Array;
+}
+interface ShimChaincode {
+  Invoke(stub: unknown): Promise<ShimResponse>;
+}
+const ChaincodeStub = require('fabric-shim/lib/stub.js') as ChaincodeStubCtor;
+const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefromcontract.js') as new (
+  contracts: unknown[],
+  serializers: unknown,
+  metadata: unknown,
+  title: string,
+  version: string,
+) => ShimChaincode;
+const { JSONSerializer } = require('fabric-contract-api') as { JSONSerializer: unknown };
+const shimLogger = require('fabric-shim/lib/logger.js') as { setLevel(level: string): void };
+
+export interface EmbeddedLedgerOptions {
+  readonly dataDir: string;
+  readonly channel?: string;
+  readonly chaincode?: string;
+  /** fabric-contract-api Contract classes, e.g. `contracts` from @c2m/chaincode. */
+  readonly contracts: readonly (new () => unknown)[];
+  /** One peer identity (certificate with OU=peer) per org; it signs that org's endorsements. */
+  readonly peers: Readonly<Record<string, LedgerIdentity>>;
+  /** The channel's MSPs: each org's CA certificate (PEM). */
+  readonly caCertificates: Readonly<Record<string, string>>;
+  /** Fabric signature-policy syntax; defaults to `AND('PlatformOrg.peer', OutOf(1, <every other org>.peer))`. */
+  readonly endorsementPolicy?: string;
+  /** Private data collections; defaults to `brandFactoryTerms` held by every org except PlatformOrg and FinanceOrg. */
+  readonly collections?: Readonly<Record<string, CollectionConfig>>;
+  /** Transactions per block (default 100). */
+  readonly blockSize?: number;
+  /** Cut a partial block after this long (default 50 ms). */
+  readonly blockTimeoutMs?: number;
+}
+
+/** The channel configuration, fixed in the genesis block so that a reopened ledger validates its history by the rules it was written under. */
+interface ChannelConfig {
+  readonly channel: string;
+  readonly chaincode: string;
+  readonly endorsementPolicy: string;
+  readonly collections: Readonly<Record<string, CollectionConfig>>;
+  readonly caCertificates: Readonly<Record<string, string>>;
+}
+
+interface BlockRecord {
+  readonly header: { readonly number: number; readonly previousHash: string; readonly dataHash: string };
+  readonly config?: ChannelConfig;
+  readonly data: readonly string[];
+  readonly metadata: { readonly validationCodes: readonly TxValidationCode[] };
+}
+
+interface Checked {
+  readonly code: TxValidationCode;
+  readonly txId: string;
+  readonly creatorMspId: string;
+  readonly fn: string;
+  readonly timestampMs: number;
+  readonly rwset?: ReadWriteSet;
+  readonly event?: { readonly name: string; readonly payload: Uint8Array };
+}
+
+interface Pending {
+  readonly txId: string;
+  readonly envelope: Uint8Array;
+  readonly privateWrites: readonly PrivateWrite[];
+  readonly resolve: (r: { blockNumber: number; txIndex: number; code: TxValidationCode }) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+interface Endorsed {
+  readonly detail: EndorsementDetail;
+  readonly responsePayload?: Uint8Array;
+  readonly endorsement?: EndorsementPb;
+  readonly privateWrites?: readonly PrivateWrite[];
+  readonly payload?: Uint8Array;
+}
+
+const ZERO_HASH = '0'.repeat(64);
+const DEFAULT_COLLECTION = 'brandFactoryTerms';
+
+function blockHash(header: BlockRecord['header']): string {
+  return sha256(Buffer.from(canonicalJson(header))).toString('hex');
+}
+
+function dataHash(record: Omit<BlockRecord, 'header' | 'metadata'>): string {
+  if (record.config) return sha256(Buffer.from(canonicalJson(record.config))).toString('hex');
+  return sha256(...record.data.map((d) => sha256(Buffer.from(d, 'base64')))).toString('hex');
+}
+
+export async function openEmbeddedLedger(options: EmbeddedLedgerOptions): Promise<Ledger> {
+  return EmbeddedLedger.open(options);
+}
+
+class EmbeddedLedger implements Ledger {
+  readonly kind = 'embedded' as const;
+  readonly channel: string;
+  readonly chaincode: string;
+  readonly #config: ChannelConfig;
+  readonly #policy: Policy;
+  readonly #msp: MspRegistry;
+  readonly #cc: ShimChaincode;
+  readonly #peers = new Map<string, { identity: LedgerIdentity; serialized: Uint8Array }>();
+  readonly #state = new WorldState();
+  readonly #blocks: BlockSummary[] = [];
+  readonly #events: { txIndex: number; event: ChaincodeEvent }[][] = [];
+  readonly #txs = new Map<string, TransactionInfo>();
+  readonly #blockFile: RecordFile;
+  readonly #pvtFile: RecordFile;
+  readonly #blockSize: number;
+  readonly #blockTimeoutMs: number;
+  readonly #listeners = new Set<() => void>();
+  #pending: Pending[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #commitChain: Promise<void> = Promise.resolve();
+  #lastHash = ZERO_HASH;
+  #closed = false;
+
+  private constructor(
+    options: EmbeddedLedgerOptions,
+    config: ChannelConfig,
+    blockFile: RecordFile,
+    pvtFile: RecordFile,
+  ) {
+    this.channel = config.channel;
+    this.chaincode = config.chaincode;
+    this.#config = config;
+    this.#policy = parsePolicy(config.endorsementPolicy);
+    this.#msp = new MspRegistry(config.caCertificates);
+    this.#blockFile = blockFile;
+    this.#pvtFile = pvtFile;
+    this.#blockSize = options.blockSize ?? 100;
+    this.#blockTimeoutMs = options.blockTimeoutMs ?? 50;
+    // Chaincode failures are answered to the client with their code; the shim's own error logging would only duplicate them.
+    if (!process.env.CORE_CHAINCODE_LOGGING_LEVEL) shimLogger.setLevel('CRITICAL');
+    // ChaincodeFromContract appends its system contract to the array it is given.
+    this.#cc = new ChaincodeFromContract(
+      [...options.contracts],
+      { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } },
+      {},
+      config.chaincode,
+      '0.1.0',
+    );
+    for (const [mspId, identity] of Object.entries(options.peers)) {
+      const validated = this.#msp.validate(mspId, identity.certificatePem, Date.now());
+      if (!validated.roles.has('peer')) throw new IdentityError(`peer identity of ${mspId} lacks OU=peer`);
+      this.#peers.set(mspId, { identity, serialized: serializeIdentity(mspId, identity.certificatePem) });
+    }
+  }
+
+  static async open(options: EmbeddedLedgerOptions): Promise<EmbeddedLedger> {
+    await mkdir(options.dataDir, { recursive: true });
+    const blocks = await RecordFile.open(join(options.dataDir, 'blocks.bin'));
+    let pvt: Awaited<ReturnType<typeof RecordFile.open>>;
+    try {
+      pvt = await RecordFile.open(join(options.dataDir, 'pvtdata.bin'));
+    } catch (err) {
+      await blocks.file.close();
+      throw err;
+    }
+    const requested: ChannelConfig = {
+      channel: options.channel ?? 'c2m',
+      chaincode: options.chaincode ?? 'c2m',
+      endorsementPolicy:
+        options.endorsementPolicy ??
+        defaultPolicy(
+          Orgs.platform,
+          Object.keys(options.caCertificates).filter((m) => m !== Orgs.platform),
+        ),
+      collections: options.collections ?? {
+        [DEFAULT_COLLECTION]: {
+          members: Object.keys(options.caCertificates).filter((m) => m !== Orgs.platform && m !== Orgs.finance),
+        },
+      },
+      caCertificates: options.caCertificates,
+    };
+    let config = requested;
+    let genesis: BlockRecord | undefined;
+    if (blocks.records.length > 0) {
+      genesis = JSON.parse(blocks.records[0]!.toString('utf8')) as BlockRecord;
+      if (!genesis.config) throw new LedgerCorruptError('block 0 is not a configuration block');
+      config = genesis.config;
+      if (canonicalJson(config) !== canonicalJson(requested)) {
+        await blocks.file.close();
+        await pvt.file.close();
+        throw new Error(
+          'channel configuration (CAs, policy, collections) differs from the genesis block; config updates are not supported',
+        );
+      }
+    }
+    const ledger = new EmbeddedLedger(options, config, blocks.file, pvt.file);
+    try {
+      if (genesis) await ledger.#replay(blocks.records, pvt.records);
+      else await ledger.#writeGenesis(config);
+    } catch (err) {
+      await ledger.close();
+      throw err;
+    }
+    return ledger;
+  }
+
+  // --- Ledger interface ---
+
+  async submit(
+    identity: LedgerIdentity,
+    transaction: string,
+    options: ProposalOptions = {},
+  ): Promise<SubmittedTransaction> {
+    this.#assertOpen();
+    const { txId, signed, decoded, timestamp, headerBytes } = await this.#propose(identity, transaction, options);
+    const orgs = options.endorsingOrganizations ?? this.#discover(identity.mspId);
+    const results = await Promise.all(orgs.map((org) => this.#endorse(org, signed, decoded)));
+    const failed = results.find((r) => r.detail.status >= 400 || !r.responsePayload);
+    if (failed) {
+      throw new EndorseError(failed.detail.message, { txId, details: results.map((r) => r.detail) });
+    }
+    const first = results[0]!;
+    for (const r of results) {
+      if (!Buffer.from(r.responsePayload!).equals(Buffer.from(first.responsePayload!))) {
+        throw new EndorseError('endorsing peers returned different results (non-deterministic chaincode?)', {
+          txId,
+          details: results.map((x) => x.detail),
+        });
+      }
+    }
+    const payload = buildTransactionPayload(
+      headerBytes,
+      decoded.payloadForTx,
+      first.responsePayload!,
+      results.map((r) => r.endorsement!),
+    );
+    const envelope = buildEnvelope(payload, await identity.sign(sha256(payload)));
+    let outcome: { blockNumber: number; txIndex: number; code: TxValidationCode };
+    try {
+      outcome = await this.#order({ txId, envelope, privateWrites: first.privateWrites ?? [] });
+    } catch (err) {
+      throw new SubmitError(`transaction ${txId} was not committed: ${(err as Error).message}`, { txId, cause: err });
+    }
+    if (outcome.code !== TxValidationCodes.VALID) throw new CommitError(outcome.code, outcome.blockNumber, { txId });
+    return {
+      txId,
+      blockNumber: outcome.blockNumber,
+      txIndex: outcome.txIndex,
+      result: first.payload ?? new Uint8Array(),
+      timestamp,
+    };
+  }
+
+  async evaluate(identity: LedgerIdentity, transaction: string, options: ProposalOptions = {}): Promise<Uint8Array> {
+    this.#assertOpen();
+    const { txId, signed, decoded } = await this.#propose(identity, transaction, options);
+    const org =
+      options.endorsingOrganizations?.[0] ??
+      (this.#peers.has(identity.mspId) ? identity.mspId : this.#discover(identity.mspId)[0]!);
+    const r = await this.#endorse(org, signed, decoded);
+    if (r.detail.status >= 400) throw new EndorseError(r.detail.message, { txId, details: [r.detail] });
+    return r.payload ?? new Uint8Array();
+  }
+
+  async height(): Promise<number> {
+    return this.#blocks.length;
+  }
+
+  async block(blockNumber: number): Promise<BlockSummary> {
+    const b = this.#blocks[blockNumber];
+    if (!b) throw new RangeError(`block ${blockNumber} does not exist (height ${this.#blocks.length})`);
+    return b;
+  }
+
+  async transaction(txId: string): Promise<TransactionInfo | undefined> {
+    return this.#txs.get(txId);
+  }
+
+  async listen(
+    checkpoint: LedgerCheckpoint,
+    onEvent: (event: ChaincodeEvent) => Promise<void> | void,
+  ): Promise<{ close(): void }> {
+    let next = checkpoint.blockNumber;
+    let skipThrough = checkpoint.transactionId;
+    let closed = false;
+    let running = false;
+    const pump = async (): Promise<void> => {
+      if (running || closed) return;
+      running = true;
+      try {
+        while (!closed && next < this.#blocks.length) {
+          const block = this.#blocks[next]!;
+          const skipIdx = skipThrough ? block.transactions.findIndex((t) => t.txId === skipThrough) : -1;
+          for (const { txIndex, event } of this.#events[next] ?? []) {
+            if (closed) return;
+            if (txIndex <= skipIdx) continue;
+            await onEvent(event);
+          }
+          next++;
+          skipThrough = undefined;
+        }
+      } catch (err) {
+        // A failing handler stops its listener; the consumer resumes from its own checkpoint.
+        closed = true;
+        this.#listeners.delete(wake);
+        process.emitWarning(`ledger listener stopped at block ${next}: ${(err as Error).message}`);
+      } finally {
+        running = false;
+      }
+      if (!closed && next < this.#blocks.length) void pump();
+    };
+    const wake = () => void pump();
+    this.#listeners.add(wake);
+    void pump();
+    return {
+      close: () => {
+        closed = true;
+        this.#listeners.delete(wake);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const pending = this.#pending;
+    this.#pending = [];
+    if (pending.length > 0) this.#commitChain = this.#commitChain.then(() => this.#commitBlock(pending));
+    await this.#commitChain;
+    this.#listeners.clear();
+    await this.#blockFile.close();
+    await this.#pvtFile.close();
+  }
+
+  // --- client side ---
+
+  async #propose(identity: LedgerIdentity, transaction: string, options: ProposalOptions) {
+    const creator = serializeIdentity(identity.mspId, identity.certificatePem);
+    const transient = new Map<string, Uint8Array>();
+    for (const [k, v] of Object.entries(options.transientData ?? {})) {
+      transient.set(k, typeof v === 'string' ? Buffer.from(v, 'utf8') : v);
+    }
+    const args = [transaction, ...(options.arguments ?? [])].map((a) =>
+      typeof a === 'string' ? Buffer.from(a, 'utf8') : a,
+    );
+    const built = buildProposal({
+      channel: this.channel,
+      chaincode: this.chaincode,
+      creator,
+      args,
+      transient,
+      timestampMs: Date.now(),
+    });
+    const signature = await identity.sign(sha256(built.proposalBytes));
+    const signed = signedProposal(built.proposalBytes, signature);
+    return {
+      txId: built.txId,
+      signed,
+      decoded: decodeProposal(built.proposalBytes),
+      timestamp: built.timestamp,
+      headerBytes: built.headerBytes,
+    };
+  }
+
+  /** Like the gateway's use of discovery: the creator's org, then the policy's orgs in order, until the policy is satisfiable. */
+  #discover(creatorMspId: string): string[] {
+    const candidates = [creatorMspId, ...policyOrgs(this.#policy)].filter(
+      (m, i, all) => this.#peers.has(m) && all.indexOf(m) === i,
+    );
+    const chosen: string[] = [];
+    for (const org of candidates) {
+      chosen.push(org);
+      const ids: PolicyIdentity[] = chosen.map((m) => ({ mspId: m, roles: new Set(['peer']) }));
+      if (evaluatePolicy(this.#policy, ids)) return chosen;
+    }
+    return chosen;
+  }
+
+  // --- peer side ---
+
+  async #endorse(org: string, signed: peer.SignedProposal, decoded: DecodedProposal): Promise<Endorsed> {
+    const peerEntry = this.#peers.get(org);
+    const txId = decoded.header.txId;
+    if (!peerEntry) return { detail: { mspId: org, status: 500, message: `no peer for organization ${org}` } };
+    try {
+      this.#checkProposal(signed, decoded);
+    } catch (err) {
+      return { detail: { mspId: org, status: 403, message: (err as Error).message } };
+    }
+    const sim = new Simulator(this.#state, org, this.chaincode, this.#config.collections);
+    let response: ShimResponse;
+    let stub: InstanceType<ChaincodeStubCtor>;
+    try {
+      stub = new ChaincodeStub(sim, this.channel, txId, decoded.input, signed);
+      response = await this.#cc.Invoke(stub);
+    } catch (err) {
+      return { detail: { mspId: org, status: 500, message: (err as Error).message } };
+    }
+    const message = response.message ?? '';
+    if (response.status >= 400) return { detail: { mspId: org, status: response.status, message } };
+    let results: ReturnType<Simulator['results']>;
+    try {
+      results = sim.results();
+    } catch (err) {
+      return { detail: { mspId: org, status: 500, message: (err as Error).message } };
+    }
+    const ev = stub.chaincodeEvent;
+    const payload = response.payload ? Buffer.from(response.payload) : Buffer.alloc(0);
+    const responsePayload = buildResponsePayload({
+      proposalHash: proposalHash(decoded),
+      chaincode: this.chaincode,
+      results: encodeRwSet(results.rwset),
+      event: ev ? { name: ev.getEventName(), payload: ev.getPayload_asU8(), txId } : undefined,
+      status: response.status,
+      message,
+      payload,
+    });
+    const signature = await peerEntry.identity.sign(sha256(responsePayload, peerEntry.serialized));
+    return {
+      detail: { mspId: org, status: response.status, message },
+      responsePayload,
+      endorsement: { endorser: peerEntry.serialized, signature },
+      privateWrites: results.privateWrites,
+      payload,
+    };
+  }
+
+  /** What every endorsing peer checks before running chaincode. */
+  #checkProposal(signed: peer.SignedProposal, decoded: DecodedProposal): void {
+    const h = decoded.header;
+    if (h.channel !== this.channel) throw new Error(`proposal is for channel ${h.channel}, not ${this.channel}`);
+    if (h.chaincode !== this.chaincode) throw new Error(`proposal is for chaincode ${h.chaincode}`);
+    if (computeTxId(h.nonce, h.creator) !== h.txId) throw new Error('transaction id does not match nonce and creator');
+    if (this.#txs.has(h.txId)) throw new Error(`duplicate transaction id ${h.txId}`);
+    const { mspId, certificatePem } = parseIdentity(h.creator);
+    const creator = this.#msp.validate(mspId, certificatePem, h.timestampMs);
+    if (!verifySignature(creator, signed.getProposalBytes_asU8(), signed.getSignature_asU8())) {
+      throw new Error(`UNAUTHENTICATED: proposal signature does not verify for ${mspId}`);
+    }
+  }
+
+  // --- orderer ---
+
+  #order(
+    p: Omit<Pending, 'resolve' | 'reject'>,
+  ): Promise<{ blockNumber: number; txIndex: number; code: TxValidationCode }> {
+    return new Promise((resolve, reject) => {
+      if (this.#closed) {
+        reject(new Error('ledger is closed'));
+        return;
+      }
+      this.#pending.push({ ...p, resolve, reject });
+      if (this.#pending.length >= this.#blockSize) this.#cut();
+      else if (!this.#timer) this.#timer = setTimeout(() => this.#cut(), this.#blockTimeoutMs);
+    });
+  }
+
+  #cut(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#pending.splice(0, this.#blockSize);
+    if (this.#pending.length > 0) this.#timer = setTimeout(() => this.#cut(), this.#blockTimeoutMs);
+    if (batch.length === 0) return;
+    this.#commitChain = this.#commitChain.then(() => this.#commitBlock(batch));
+  }
+
+  // --- committer ---
+
+  async #writeGenesis(config: ChannelConfig): Promise<void> {
+    const header = { number: 0, previousHash: ZERO_HASH, dataHash: dataHash({ config, data: [] }) };
+    const record: BlockRecord = { header, config, data: [], metadata: { validationCodes: [] } };
+    await this.#blockFile.append([Buffer.from(canonicalJson(record))]);
+    this.#applyBlock(record, []);
+  }
+
+  async #commitBlock(batch: Pending[]): Promise<void> {
+    try {
+      const number = this.#blocks.length;
+      const checked = this.#validateBlock(batch.map((p) => p.envelope));
+      const pvtRecords: Buffer[] = [];
+      const privateByTx = new Map<string, readonly PrivateWrite[]>();
+      checked.forEach((c, i) => {
+        const writes = batch[i]!.privateWrites;
+        if (c.code === TxValidationCodes.VALID && writes.length > 0) {
+          privateByTx.set(c.txId, writes);
+          pvtRecords.push(Buffer.from(canonicalJson({ block: number, txId: c.txId, writes })));
+        }
+      });
+      const data = batch.map((p) => Buffer.from(p.envelope).toString('base64'));
+      const header = { number, previousHash: this.#lastHash, dataHash: dataHash({ data }) };
+      const record: BlockRecord = { header, data, metadata: { validationCodes: checked.map((c) => c.code) } };
+      // Private data first: a block on disk must never reference private writes that were lost.
+      await this.#pvtFile.append(pvtRecords);
+      await this.#blockFile.append([Buffer.from(canonicalJson(record))]);
+      this.#applyBlock(record, checked, privateByTx);
+      batch.forEach((p, i) => {
+        p.resolve({ blockNumber: number, txIndex: i, code: checked[i]!.code });
+      });
+      for (const wake of this.#listeners) wake();
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      // The file may now hold a block this process has not applied; refuse further writes until reopened.
+      this.#closed = true;
+    }
+  }
+
+  /** Fabric's validation and MVCC check for one block, against committed state plus earlier transactions in the block. */
+  #validateBlock(envelopes: readonly Uint8Array[]): Checked[] {
+    const seen = new Set<string>();
+    const touched = new Set<string>();
+    const touchedPrivate = new Set<string>();
+    const out: Checked[] = [];
+    for (const envBytes of envelopes) {
+      const c = this.#validateTx(envBytes, seen, touched, touchedPrivate);
+      if (c.code === TxValidationCodes.VALID && c.rwset) {
+        for (const w of c.rwset.writes) touched.add(w.key);
+        for (const col of c.rwset.collections)
+          for (const w of col.writes) touchedPrivate.add(`${col.collection}\u0000${w.keyHash}`);
+      }
+      if (c.txId) seen.add(c.txId);
+      out.push(c);
+    }
+    return out;
+  }
+
+  #validateTx(
+    envBytes: Uint8Array,
+    seen: ReadonlySet<string>,
+    touched: ReadonlySet<string>,
+    touchedPrivate: ReadonlySet<string>,
+  ): Checked {
+    let env: DecodedEnvelope;
+    try {
+      env = decodeEnvelope(envBytes);
+    } catch {
+      return {
+        code: TxValidationCodes.INVALID_ENDORSER_TRANSACTION,
+        txId: '',
+        creatorMspId: '',
+        fn: '',
+        timestampMs: 0,
+      };
+    }
+    const h = env.header;
+    const base = {
+      txId: h.txId,
+      fn: env.args[0] ? Buffer.from(env.args[0]).toString('utf8') : '',
+      timestampMs: h.timestampMs,
+      creatorMspId: '',
+    };
+    let creator: ValidatedIdentity;
+    try {
+      const { mspId, certificatePem } = parseIdentity(h.creator);
+      base.creatorMspId = mspId;
+      creator = this.#msp.validate(mspId, certificatePem, h.timestampMs);
+    } catch {
+      return { ...base, code: TxValidationCodes.BAD_CREATOR_SIGNATURE };
+    }
+    if (!verifySignature(creator, env.payloadBytes, env.signature))
+      return { ...base, code: TxValidationCodes.BAD_CREATOR_SIGNATURE };
+    if (h.channel !== this.channel || h.chaincode !== this.chaincode || computeTxId(h.nonce, h.creator) !== h.txId) {
+      return { ...base, code: TxValidationCodes.INVALID_ENDORSER_TRANSACTION };
+    }
+    if (this.#txs.has(h.txId) || seen.has(h.txId)) return { ...base, code: TxValidationCodes.DUPLICATE_TXID };
+
+    let prp: ReturnType<typeof decodeResponsePayload>;
+    let rwset: ReadWriteSet;
+    try {
+      prp = decodeResponsePayload(env.responsePayload);
+      rwset = decodeRwSet(prp.results);
+    } catch {
+      return { ...base, code: TxValidationCodes.INVALID_ENDORSER_TRANSACTION };
+    }
+    if (prp.chaincode !== this.chaincode) return { ...base, code: TxValidationCodes.INVALID_ENDORSER_TRANSACTION };
+
+    // Endorsements: a bad signature or foreign certificate does not count; duplicates of one identity count once.
+    const signers: PolicyIdentity[] = [];
+    const signerCerts = new Set<string>();
+    for (const e of env.endorsements) {
+      try {
+        const { mspId, certificatePem } = parseIdentity(e.endorser);
+        const id = this.#msp.validate(mspId, certificatePem, h.timestampMs);
+        if (signerCerts.has(certificatePem)) continue;
+        if (!verifySignature(id, Buffer.concat([env.responsePayload, e.endorser]), e.signature)) continue;
+        signerCerts.add(certificatePem);
+        signers.push({ mspId, roles: id.roles });
+      } catch {
+        // not a valid endorser for this channel
+      }
+    }
+    if (!evaluatePolicy(this.#policy, signers)) return { ...base, code: TxValidationCodes.ENDORSEMENT_POLICY_FAILURE };
+
+    // MVCC: every read must still be at the version it was read at, and not rewritten earlier in this block.
+    for (const r of rwset.reads) {
+      if (touched.has(r.key) || !sameVersion(this.#state.get(r.key)?.version ?? null, r.version)) {
+        return { ...base, code: TxValidationCodes.MVCC_READ_CONFLICT };
+      }
+    }
+    for (const col of rwset.collections) {
+      for (const r of col.reads) {
+        const current = this.#state.getPrivateHash(col.collection, r.keyHash)?.version ?? null;
+        if (touchedPrivate.has(`${col.collection}\u0000${r.keyHash}`) || !sameVersion(current, r.version)) {
+          return { ...base, code: TxValidationCodes.MVCC_READ_CONFLICT };
+        }
+      }
+    }
+    // Phantoms: re-run each range query; a key added, removed or changed in the range invalidates the transaction.
+    for (const q of rwset.ranges) {
+      const now = this.#state.range(q.start, q.end);
+      const changed =
+        now.length !== q.reads.length ||
+        now.some(
+          ([k, e], i) => k !== q.reads[i]!.key || !sameVersion(e.version, q.reads[i]!.version) || touched.has(k),
+        );
+      const added = [...touched].some((k) => k >= q.start && (q.end === '' || k < q.end));
+      if (changed || added) return { ...base, code: TxValidationCodes.PHANTOM_READ_CONFLICT };
+    }
+    return { ...base, code: TxValidationCodes.VALID, rwset, event: prp.event };
+  }
+
+  #applyBlock(
+    record: BlockRecord,
+    checked: readonly Checked[],
+    privateByTx = new Map<string, readonly PrivateWrite[]>(),
+  ): void {
+    const number = record.header.number;
+    const hash = blockHash(record.header);
+    const events: { txIndex: number; event: ChaincodeEvent }[] = [];
+    const summaries: BlockSummary['transactions'][number][] = [];
+    checked.forEach((c, txIndex) => {
+      const version: Version = { block: number, tx: txIndex };
+      const timestamp = new Date(c.timestampMs).toISOString();
+      summaries.push({ txId: c.txId, validationCode: c.code, creatorMspId: c.creatorMspId, function: c.fn, timestamp });
+      if (c.txId && !this.#txs.has(c.txId)) {
+        this.#txs.set(c.txId, {
+          txId: c.txId,
+          blockNumber: number,
+          txIndex,
+          validationCode: c.code,
+          blockHash: hash,
+          creatorMspId: c.creatorMspId,
+          timestamp,
+        });
+      }
+      if (c.code !== TxValidationCodes.VALID || !c.rwset) return;
+      for (const w of c.rwset.writes) {
+        this.#state.put(
+          w.key,
+          w.value === null ? null : Buffer.from(w.value, 'base64'),
+          version,
+          c.txId,
+          c.timestampMs,
+        );
+      }
+      for (const col of c.rwset.collections) {
+        for (const w of col.writes) {
+          this.#state.putPrivateHash(
+            col.collection,
+            w.keyHash,
+            w.valueHash === null ? null : Buffer.from(w.valueHash, 'hex'),
+            version,
+          );
+        }
+      }
+      for (const w of privateByTx.get(c.txId) ?? []) {
+        const value = w.value === null ? null : Buffer.from(w.value, 'base64');
+        // Only cleartext matching the hash the endorsers signed is stored.
+        const expected = c.rwset.collections
+          .find((col) => col.collection === w.collection)
+          ?.writes.find((x) => x.keyHash === keyHash(w.key));
+        const actual = value === null ? null : sha256(value).toString('hex');
+        if (expected && expected.valueHash === actual) this.#state.putPrivate(w.collection, w.key, value, version);
+      }
+      if (c.event) {
+        events.push({
+          txIndex,
+          event: {
+            blockNumber: number,
+            txId: c.txId,
+            chaincodeName: this.chaincode,
+            eventName: c.event.name,
+            payload: c.event.payload,
+          },
+        });
+      }
+    });
+    this.#blocks.push({
+      number,
+      hash,
+      previousHash: record.header.previousHash,
+      dataHash: record.header.dataHash,
+      transactions: summaries,
+    });
+    this.#events.push(events);
+    this.#lastHash = hash;
+  }
+
+  /** Rebuilds state from the block file, re-verifying the hash chain, data hashes and every transaction's validation. */
+  async #replay(blockRecords: readonly Buffer[], pvtRecords: readonly Buffer[]): Promise<void> {
+    const privateByTx = new Map<string, readonly PrivateWrite[]>();
+    for (const r of pvtRecords) {
+      const { txId, writes } = JSON.parse(r.toString('utf8')) as { txId: string; writes: PrivateWrite[] };
+      privateByTx.set(txId, writes);
+    }
+    let previous = ZERO_HASH;
+    blockRecords.forEach((bytes, i) => {
+      let record: BlockRecord;
+      try {
+        record = JSON.parse(bytes.toString('utf8')) as BlockRecord;
+      } catch {
+        throw new LedgerCorruptError(`block ${i} is not readable`);
+      }
+      if (record.header.number !== i) throw new LedgerCorruptError(`block ${i} claims number ${record.header.number}`);
+      if (record.header.previousHash !== previous)
+        throw new LedgerCorruptError(`block ${i} does not link to block ${i - 1}`);
+      if (record.header.dataHash !== dataHash(record))
+        throw new LedgerCorruptError(`block ${i} data does not match its data hash`);
+      if (i > 0 && record.config) throw new LedgerCorruptError(`block ${i}: configuration updates are not supported`);
+      const checked = i === 0 ? [] : this.#validateBlock(record.data.map((d) => Buffer.from(d, 'base64')));
+      checked.forEach((c, t) => {
+        if (c.code !== record.metadata.validationCodes[t]) {
+          throw new LedgerCorruptError(
+            `block ${i} tx ${t}: recorded as ${record.metadata.validationCodes[t]} but validates as ${c.code}`,
+          );
+        }
+      });
+      this.#applyBlock(record, checked, privateByTx);
+      previous = this.#lastHash;
+    });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new SubmitError('ledger is closed', { txId: '' });
+  }
+}
