@@ -86,7 +86,7 @@ export function createApiClient(options: ApiClientOptions) {
 
     listOffers: (status?: OfferStatus) =>
       request<ItemList<Offer>>('GET', `/api/offers${status ? `?status=${enc(status)}` : ''}`),
-    acceptOffer: (offerId: string) => request<AcceptOfferResponse>('POST', `/api/offers/${enc(offerId)}/accept`),
+    acceptOffer: (offerId: string) => request<AcceptOfferResponse>('POST', `/api/offers/${enc(offerId)}/accept`, {}),
     declineOffer: (offerId: string, body: DeclineOfferRequest) =>
       request<{ offer: Offer }>('POST', `/api/offers/${enc(offerId)}/decline`, body),
 

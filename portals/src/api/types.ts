@@ -81,10 +81,13 @@ export interface Order {
   currency: string;
   dueDate: string;
   shipTo: string;
+  spec?: OrderSpec & Record<string, unknown>;
   status: OrderStatus;
   createdAt: string;
+  /** Only on GET /api/orders/:orderId. */
   offers?: Offer[];
   workOrders?: WorkOrder[];
+  history?: { at: string; actor: string; action: string; data: unknown }[];
 }
 
 export type OfferStatus = 'open' | 'accepted' | 'declined' | 'expired';
@@ -98,12 +101,13 @@ export interface Offer {
   factoryMspId: string;
   product: string;
   quantity: number;
+  lines?: OrderLine[];
   priceMinor: number;
   currency: string;
   dueDate: string;
   status: OfferStatus;
   expiresAt: string;
-  declineReason?: DeclineReason;
+  declineReason?: DeclineReason | null;
 }
 
 export interface LedgerRef {
@@ -121,6 +125,8 @@ export interface WorkOrder {
   quantity: number;
   status: string;
   producedUnits: number;
+  /** Hash of the accepted terms, as committed on the ledger. */
+  termsHash?: string;
   ledger: LedgerRef | null;
   acceptedAt: string;
 }
@@ -145,8 +151,9 @@ export interface Device {
   line: string;
   status: DeviceStatus;
   certificateFingerprint: string;
-  certifiedUntil?: string;
-  history?: unknown[];
+  certifiedUntil?: string | null;
+  /** Only on GET /api/devices/:deviceId: the ledger history of the device record. */
+  history?: { txId: string; timestamp: string; status: string }[];
 }
 
 export interface CertifyRequest {
@@ -159,8 +166,8 @@ export interface DeviceEvent {
   seq: number;
   eventTime: string;
   type: string;
-  data: unknown;
-  batchId?: string;
+  data: Record<string, unknown>;
+  batchId?: string | null;
   receivedAt: string;
 }
 
@@ -181,8 +188,10 @@ export interface Anchor {
   eventCount: number;
   firstEventTime: string;
   lastEventTime: string;
-  txId: string;
-  blockNumber: number;
+  /** Outbox state of the anchor; txId and blockNumber stay null until it is committed. */
+  status?: string;
+  txId: string | null;
+  blockNumber: number | null;
 }
 
 export interface MerkleStep {
@@ -192,28 +201,58 @@ export interface MerkleStep {
 }
 
 export interface ProofEvent {
-  /** The device's signed message exactly as it was hashed into the batch. */
-  message: unknown;
+  /** The exact bytes the device signed: canonical JSON of the device message body. */
+  message: string;
+  /** ES256 signature over `message`, r‖s (64 bytes), base64url. */
+  sig: string;
   leafHash: string;
   batchId: string;
   proof: MerkleStep[];
 }
 
 export interface BundleAnchor {
+  batchId?: string;
+  factoryMspId?: string;
   merkleRoot: string;
+  eventCount?: number;
   txId: string;
   blockNumber: number;
-  blockHash: string;
+  blockHash?: string;
+}
+
+/** A device state from its ledger history: in force from `from` until the next one. */
+export interface BundleDeviceState {
+  from: string;
+  status: string;
+  validUntil?: string;
 }
 
 export interface BundleDevice {
   certificatePem: string;
-  ledgerRecord: unknown;
+  factoryMspId?: string;
+  certificateFingerprint?: string;
+  /** SPKI PEM of the device key as registered on the ledger. */
+  publicKeyPem?: string;
+  /** Ledger states, oldest first. */
+  states?: BundleDeviceState[];
+  /** API.md's name for the device's ledger record; the services currently send `states` instead. */
+  ledgerRecord?: unknown;
+}
+
+export interface ProofBundleWorkOrder {
+  id: string;
+  orderId?: string;
+  brandMspId?: string;
+  factoryMspId: string;
+  quantity?: number;
+  termsHash?: string;
+  ledger?: LedgerRef | null;
 }
 
 export interface ProofBundle {
   version: 1;
-  workOrder: Partial<WorkOrder> & Record<string, unknown>;
+  generatedAt?: string;
+  workOrder: ProofBundleWorkOrder;
   events: ProofEvent[];
   anchors: Record<string, BundleAnchor>;
   devices: Record<string, BundleDevice>;
@@ -234,10 +273,13 @@ export interface VerifyResult {
 export interface LedgerBlock {
   number: number;
   hash: string;
+  previousHash?: string;
   txCount: number;
 }
 
 export interface LedgerView {
+  /** 'embedded' or 'fabric'. */
+  kind?: string;
   height: number;
   blocks: LedgerBlock[];
 }

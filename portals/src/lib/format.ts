@@ -14,14 +14,14 @@ export function formatMoney(minor: number, currency: string, locale: string): st
   }
 }
 
-export function formatDateTime(iso: string | undefined, locale: string): string {
+export function formatDateTime(iso: string | null | undefined, locale: string): string {
   if (!iso) return '–';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   return d.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-export function formatDate(iso: string | undefined, locale: string): string {
+export function formatDate(iso: string | null | undefined, locale: string): string {
   if (!iso) return '–';
   const d = new Date(iso.length === 10 ? `${iso}T00:00:00` : iso);
   if (Number.isNaN(d.getTime())) return iso;
@@ -33,7 +33,7 @@ export function formatNumber(n: number, locale: string): string {
 }
 
 /** Long hashes and ids: keep both ends so they are still recognisable. */
-export function shortHash(s: string | undefined, keep = 8): string {
+export function shortHash(s: string | null | undefined, keep = 8): string {
   if (!s) return '–';
   return s.length <= keep * 2 + 1 ? s : `${s.slice(0, keep)}…${s.slice(-keep)}`;
 }

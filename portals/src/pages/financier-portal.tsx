@@ -127,7 +127,7 @@ function WorkOrderDetail({ workOrder }: { workOrder: WorkOrder }) {
   const anchors = usePoll(() => api.listAnchors(), REFRESH_MS * 2, [api]);
   const factoryAnchors = (anchors.data?.items ?? [])
     .filter((a) => a.factoryMspId === workOrder.factoryMspId)
-    .sort((a, b) => b.blockNumber - a.blockNumber)
+    .sort((a, b) => (b.blockNumber ?? Number.MAX_SAFE_INTEGER) - (a.blockNumber ?? Number.MAX_SAFE_INTEGER))
     .slice(0, 12);
   const series = production.data?.series ?? [];
 
@@ -209,7 +209,11 @@ function WorkOrderDetail({ workOrder }: { workOrder: WorkOrder }) {
                     {formatDateTime(a.firstEventTime, i18n.language)} – {formatDateTime(a.lastEventTime, i18n.language)}
                   </td>
                   <td>
-                    <Mono title={a.txId}>{t('common.block', { n: a.blockNumber })}</Mono>
+                    {a.blockNumber !== null ? (
+                      <Mono title={a.txId ?? undefined}>{t('common.block', { n: a.blockNumber })}</Mono>
+                    ) : (
+                      <span className="muted">{t('common.pending')}</span>
+                    )}
                   </td>
                 </tr>
               ))}

@@ -1,33 +1,40 @@
-import { canonicalJson } from '@c2m/shared';
-
 /**
- * How a proof bundle's hashes are computed. It must match the services' batcher
- * byte for byte (services/README.md, "Proof bundles"); it is kept in this one
- * place so that a change of rule is a change of this file only.
+ * The services' Merkle rule (services/src/trace/merkle.ts; services/README.md
+ * "Proof bundles"), restated for the browser with WebCrypto:
+ *   leaf  = SHA-256(0x00 ‖ UTF-8 bytes of the signed message)
+ *   node  = SHA-256(left ‖ right); an odd node is carried up unpaired
+ *   proof = sibling hashes bottom-up, `position` = the sibling's side.
+ * It must match the batcher byte for byte; keeping it in this one file means a
+ * change of rule is a change here only.
  */
 export interface MerkleRule {
   readonly description: string;
-  /** Hash of one event as it was put into the batch tree. */
-  leaf(message: unknown): Promise<Uint8Array>;
-  /** Parent of two children, left then right. */
+  leaf(message: string): Promise<Uint8Array>;
   node(left: Uint8Array, right: Uint8Array): Promise<Uint8Array>;
 }
 
-async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
+export async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
 }
 
-const utf8 = new TextEncoder();
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
 
-export const sha256CanonicalRule: MerkleRule = {
-  description: 'leaf = SHA-256(canonical JSON of the message); node = SHA-256(left ‖ right)',
-  leaf: (message) => sha256(utf8.encode(canonicalJson(message))),
-  node: (left, right) => {
-    const joined = new Uint8Array(left.length + right.length);
-    joined.set(left, 0);
-    joined.set(right, left.length);
-    return sha256(joined);
-  },
+const utf8 = new TextEncoder();
+// Domain separation: a leaf can never be mistaken for an inner node (second-preimage).
+const LEAF_PREFIX = new Uint8Array([0]);
+
+export const c2mMerkleRule: MerkleRule = {
+  description: 'leaf = SHA-256(0x00 ‖ message); node = SHA-256(left ‖ right)',
+  leaf: (message) => sha256(concat(LEAF_PREFIX, utf8.encode(message))),
+  node: (left, right) => sha256(concat(left, right)),
 };
 
 export function toHex(bytes: Uint8Array): string {
@@ -36,7 +43,6 @@ export function toHex(bytes: Uint8Array): string {
   return s;
 }
 
-/** Accepts `0x`-prefixed and upper-case hex as the services may print either. */
 export function fromHex(hex: string): Uint8Array {
   const h = hex.trim().replace(/^0x/i, '').toLowerCase();
   if (h.length % 2 !== 0 || /[^0-9a-f]/.test(h)) throw new Error(`not a hex string: ${hex.slice(0, 20)}`);
