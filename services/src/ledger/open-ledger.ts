@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { contracts } from '@c2m/chaincode';
 import type { IdentityStore } from '@c2m/identity';
 import { openEmbeddedLedger } from '@c2m/network';
 import type { Ledger } from '@c2m/shared';
@@ -16,6 +16,15 @@ export async function openLedger(config: Config, identity: IdentityStore, logger
   if (config.ledger === 'fabric') {
     throw new Error('LEDGER=fabric: the Fabric Gateway client is not wired into the platform yet; use LEDGER=embedded');
   }
+  // fabric-contract-api logs every decorator at info, and every refused transaction at error, in its own
+  // text format. On the embedded ledger a refusal is an ordinary answer carried back to the caller, so keep
+  // our JSON logs clean unless CORE_CHAINCODE_LOGGING_LEVEL asks for more.
+  const require = createRequire(import.meta.url);
+  const level = process.env.CORE_CHAINCODE_LOGGING_LEVEL ?? 'CRITICAL';
+  require('fabric-contract-api/lib/logger').setLevel(level);
+  // setLevel leaves winston's name in the variable, which later loggers cannot map back; restore Fabric's.
+  process.env.CORE_CHAINCODE_LOGGING_LEVEL = level;
+  const { contracts } = await import('@c2m/chaincode');
   const peers = Object.fromEntries(identity.orgs().map((o) => [o.mspId, identity.peerIdentity(o.mspId)]));
   const ledger = await openEmbeddedLedger({
     dataDir: path.join(config.dataDir, 'ledger'),

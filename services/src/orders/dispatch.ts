@@ -89,7 +89,7 @@ export function createDispatcher(deps: DispatchDeps) {
       await queue.add(
         'offer-timeout',
         { offerId: offer.id },
-        { jobId: `offer-timeout:${offer.id}`, delay: Math.max(0, offer.expiresAt.getTime() - Date.now()) },
+        { jobId: `offer-timeout-${offer.id}`, delay: Math.max(0, offer.expiresAt.getTime() - Date.now()) },
       );
       deps.logger.info({ orderId, offerId: offer.id }, 'offer sent');
     }
@@ -99,7 +99,7 @@ export function createDispatcher(deps: DispatchDeps) {
     queue,
     /** Durable request to (re)dispatch an order; the job id makes repeats of the same request one job. */
     async request(orderId: string, reason: string): Promise<void> {
-      await queue.add('dispatch', { orderId }, { jobId: `dispatch:${orderId}:${reason}` });
+      await queue.add('dispatch', { orderId }, { jobId: `dispatch-${orderId}-${reason.replaceAll(':', '-')}` });
     },
     start(): void {
       worker = new Worker<DispatchJob>(

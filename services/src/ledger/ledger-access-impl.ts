@@ -1,0 +1,109 @@
+import type { IdentityStore } from '@c2m/identity';
+import { anchorsContract, devicesContract, orgsContract, workOrdersContract } from '@c2m/network';
+import { ErrorCodes, type Ledger } from '@c2m/shared';
+import type { LedgerAccess, LedgerDevice } from './ledger-access.js';
+
+type DeviceRecord = Awaited<ReturnType<ReturnType<typeof devicesContract>['readDevice']>>;
+
+function toDevice(d: DeviceRecord): LedgerDevice {
+  return {
+    ...d,
+    deviceId: d.deviceId,
+    factoryMspId: d.ownerMspId,
+    model: d.model,
+    serial: d.serial,
+    line: d.line,
+    certificateFingerprint: d.certificateFingerprint,
+    publicKeyPem: d.publicKeyPem,
+    status: d.status,
+    validUntil: d.validUntil ?? undefined,
+  };
+}
+
+/**
+ * LedgerAccess on the typed contract facades. Facades are made per call from
+ * the acting user's identity, so the chaincode sees that user's MSP and role.
+ * On open it makes sure every org of the consortium is registered on the
+ * ledger (the platform admin does that, once).
+ */
+export async function createLedgerAccess(
+  ledger: Ledger,
+  identity: IdentityStore,
+  platformAdmin: string,
+): Promise<LedgerAccess> {
+  const as = (username: string) => identity.userIdentity(username);
+  const admin = orgsContract(ledger, as(platformAdmin));
+  for (const org of identity.orgs()) {
+    try {
+      await admin.getOrg(org.mspId);
+    } catch (err) {
+      if ((err as { code?: string }).code !== ErrorCodes.NOT_FOUND) throw err;
+      try {
+        await admin.registerOrg({ mspId: org.mspId, kind: org.kind, name: org.names.en });
+      } catch (e) {
+        // Another process registered it first.
+        if ((e as { code?: string }).code !== ErrorCodes.ALREADY_EXISTS) throw e;
+      }
+    }
+  }
+
+  return {
+    async registerDevice(username, device) {
+      const r = await devicesContract(ledger, as(username)).registerDevice(device);
+      return { txId: r.txId, blockNumber: r.blockNumber };
+    },
+    async certifyDevice(username, deviceId, validUntil, note) {
+      const r = await devicesContract(ledger, as(username)).certifyDevice(deviceId, validUntil, note);
+      return { txId: r.txId, blockNumber: r.blockNumber };
+    },
+    async readDevice(username, deviceId) {
+      return toDevice(await devicesContract(ledger, as(username)).readDevice(deviceId));
+    },
+    async deviceHistory(username, deviceId) {
+      const history = await devicesContract(ledger, as(username)).history(deviceId);
+      return history
+        .map((h) => ({
+          txId: h.txId,
+          timestamp: h.timestamp,
+          isDelete: h.value === null,
+          record: h.value && toDevice(h.value),
+        }))
+        .reverse();
+    },
+    async commitWorkOrder(username, wo, terms) {
+      const r = await workOrdersContract(ledger, as(username)).commitWorkOrder({
+        workOrderId: wo.workOrderId,
+        orderId: wo.orderId,
+        factoryMspId: wo.factoryMspId,
+        terms: terms as Record<string, unknown>,
+      });
+      if (r.record.termsHash !== wo.termsHash) {
+        throw new Error(`ledger terms hash ${r.record.termsHash} differs from ${wo.termsHash}`);
+      }
+      return { txId: r.txId, blockNumber: r.blockNumber };
+    },
+    async acceptWorkOrder(username, workOrderId) {
+      const r = await workOrdersContract(ledger, as(username)).acceptWorkOrder(workOrderId);
+      return { txId: r.txId, blockNumber: r.blockNumber };
+    },
+    async readWorkOrder(username, workOrderId) {
+      const r = await workOrdersContract(ledger, as(username)).readWorkOrder(workOrderId);
+      return { ...r, workOrderId: r.workOrderId, status: r.status };
+    },
+    async anchorBatch(username, a) {
+      const r = await anchorsContract(ledger, as(username)).anchorBatch({
+        batchId: a.batchId,
+        factoryMspId: a.factoryMspId,
+        merkleRootHex: a.merkleRoot,
+        eventCount: a.eventCount,
+        firstEventTime: a.firstEventTime,
+        lastEventTime: a.lastEventTime,
+      });
+      return { txId: r.txId, blockNumber: r.blockNumber };
+    },
+    async readAnchor(username, batchId) {
+      const r = await anchorsContract(ledger, as(username)).readAnchor(batchId);
+      return { ...r, merkleRoot: r.merkleRootHex };
+    },
+  };
+}
