@@ -21,7 +21,7 @@ export async function openLedger(config: Config, identity: IdentityStore, logger
   // our JSON logs clean unless CORE_CHAINCODE_LOGGING_LEVEL asks for more.
   const require = createRequire(import.meta.url);
   const level = process.env.CORE_CHAINCODE_LOGGING_LEVEL ?? 'CRITICAL';
-  require('fabric-contract-api/lib/logger').setLevel(level);
+  for (const logger of ['fabric-contract-api/lib/logger', 'fabric-shim/lib/logger']) require(logger).setLevel(level);
   // setLevel leaves winston's name in the variable, which later loggers cannot map back; restore Fabric's.
   process.env.CORE_CHAINCODE_LOGGING_LEVEL = level;
   const { contracts } = await import('@c2m/chaincode');
