@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ErrorCodes, Orgs } from '@c2m/shared';
+import { anchorsContract } from '../src/index.js';
+import { startNetwork, type TestNetwork } from './helpers/network.js';
+
+const batch = (batchId: string) => ({
+  batchId,
+  factoryMspId: Orgs.factory1,
+  merkleRootHex: 'cd'.repeat(32),
+  eventCount: 1000,
+  firstEventTime: '2026-01-01T00:00:00Z',
+  lastEventTime: '2026-01-01T00:05:00Z',
+});
+
+describe('anchors', () => {
+  let net: TestNetwork;
+  before(async () => {
+    net = await startNetwork();
+  });
+  after(async () => net.cleanup());
+
+  it('anchors a batch endorsed by the platform and the factory, and refuses it twice', async () => {
+    const anchors = anchorsContract(net.ledger, net.admin);
+    const a = await anchors.anchorBatch(batch('b-1'));
+    assert.equal(a.record.eventCount, 1000);
+    assert.equal(a.record.txId, a.txId);
+    assert.deepEqual(await anchorsContract(net.ledger, net.financier).readAnchor('b-1'), a.record);
+    await assert.rejects(anchors.anchorBatch(batch('b-1')), { code: ErrorCodes.ANCHOR_EXISTS });
+    await assert.rejects(anchorsContract(net.ledger, net.certifier).anchorBatch(batch('b-2')), {
+      code: ErrorCodes.ACCESS_DENIED,
+    });
+    await assert.rejects(anchors.readAnchor('nope'), { code: ErrorCodes.ANCHOR_NOT_FOUND });
+  });
+
+  it('fails the endorsement policy when only the platform endorses', async () => {
+    const err = await net.ledger
+      .submit(net.admin, 'Anchors:AnchorBatch', {
+        arguments: ['b-3', Orgs.factory1, 'ab'.repeat(32), '1', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'],
+        endorsingOrganizations: [Orgs.platform],
+      })
+      .catch((e: unknown) => e);
+    assert.equal((err as { name: string }).name, 'CommitError');
+    assert.equal((err as { validationCode: string }).validationCode, 'ENDORSEMENT_POLICY_FAILURE');
+    assert.equal((err as { code: string }).code, ErrorCodes.ENDORSEMENT_POLICY_FAILURE);
+    const info = await net.ledger.transaction((err as { txId: string }).txId);
+    assert.equal(info?.validationCode, 'ENDORSEMENT_POLICY_FAILURE');
+    await assert.rejects(anchorsContract(net.ledger, net.admin).readAnchor('b-3'), {
+      code: ErrorCodes.ANCHOR_NOT_FOUND,
+    });
+  });
+
+  it('lists anchors by factory with pagination', async () => {
+    const anchors = anchorsContract(net.ledger, net.admin);
+    for (const id of ['b-4', 'b-5']) await anchors.anchorBatch(batch(id));
+    const first = await anchors.listByFactory(Orgs.factory1, { pageSize: 2 });
+    assert.deepEqual(
+      first.records.map((r) => r.batchId),
+      ['b-1', 'b-4'],
+    );
+    const second = await anchors.listByFactory(Orgs.factory1, { pageSize: 2, bookmark: first.bookmark });
+    assert.deepEqual(
+      second.records.map((r) => r.batchId),
+      ['b-5'],
+    );
+    assert.equal(second.bookmark, '');
+  });
+});
