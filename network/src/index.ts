@@ -1,4 +1,13 @@
 export type {
+  AnchorRecord,
+  CertificationAnswer,
+  DeviceRecord,
+  MilestoneRecord,
+  OrgRecord,
+  WorkOrderRecord,
+  WorkOrderStatus,
+} from '@c2m/chaincode';
+export type {
   BlockSummary,
   ChaincodeEvent,
   Ledger,
