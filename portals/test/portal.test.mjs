@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createDeviceCsr, generateDeviceKeyPair } from '@c2m/identity';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { chromium } from 'playwright-core';
@@ -148,6 +149,8 @@ async function loginAs(page, user) {
 async function shot(page, name) {
   mkdirSync(shotsDir, { recursive: true });
   const file = path.join(shotsDir, `${name}.png`);
+  // A full-page shot of a scrolled page paints the sticky header mid-page.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
@@ -203,24 +206,48 @@ describe('portals in headless Chromium against the demo platform', { skip, timeo
   });
 
   after(async () => {
-    await ctx.browser?.close().catch(() => {});
-    await stopServer();
-    const client = new pg.Client({ connectionString: PG_ADMIN });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await client.end();
-    const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 500);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-    await redis.quit();
-    if (!process.env.SCREENSHOT_DIR) console.log(`screenshots: ${shotsDir}`);
-    rmSync(path.join(work, 'data'), { recursive: true, force: true });
-    rmSync(path.join(work, 'portals-dist'), { recursive: true, force: true });
+    // Every step runs even if an earlier one fails, so one problem does not leave the others' debris.
+    const problems = [];
+    const step = async (what, fn) => {
+      try {
+        await fn();
+      } catch (e) {
+        problems.push(`${what}: ${e.message}`);
+      }
+    };
+    await step('close browser', () => ctx.browser?.close());
+    await step('stop server', stopServer);
+    await step('drop database', async () => {
+      const client = new pg.Client({ connectionString: PG_ADMIN });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    });
+    await step('delete Redis keys', async () => {
+      const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await redis.connect();
+      try {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 500);
+          if (keys.length) await redis.del(...keys);
+          cursor = next;
+        } while (cursor !== '0');
+      } finally {
+        redis.disconnect();
+      }
+    });
+    await step('remove temp files', () => {
+      rmSync(path.join(work, 'data'), { recursive: true, force: true });
+      rmSync(path.join(work, 'portals-dist'), { recursive: true, force: true });
+      // Screenshots stay for a human to look at (SCREENSHOT_DIR puts them elsewhere).
+      if (process.env.SCREENSHOT_DIR || !existsSync(shotsDir)) rmSync(work, { recursive: true, force: true });
+      else console.log(`screenshots: ${shotsDir}`);
+    });
+    assert.deepEqual(problems, [], 'cleanup');
   });
 
   const product = `Test hoodie ${id}`;
@@ -305,8 +332,6 @@ describe('portals in headless Chromium against the demo platform', { skip, timeo
     await page.getByTestId('factory-portal').waitFor();
     const offer = page.getByTestId('offer-row').filter({ hasText: product });
     await offer.waitFor();
-    await page.getByTestId('devices-table').waitFor();
-    assert.ok((await page.getByTestId('device-row').count()) >= 0);
     await shot(page, '2-factory');
 
     await offer.getByTestId('offer-accept').click();
@@ -317,17 +342,49 @@ describe('portals in headless Chromium against the demo platform', { skip, timeo
     await context.close();
   });
 
-  test('a certifier sees every device with its ledger status', async () => {
+  test('the demo factory sees its work order with produced units and its devices with their ledger status', async () => {
+    const { page, context, errors } = await newPage();
+    await loginAs(page, 'factory1');
+    await page.getByTestId('factory-portal').waitFor();
+    const wo = page.locator(`[data-testid="work-order-row"][data-work-order-id="${ctx.demoWorkOrderId}"]`);
+    await wo.waitFor();
+    assert.match(await wo.textContent(), /[1-9][\d,]* \/ 3,000/);
+    await page.locator('[data-testid="device-row"][data-status="CERTIFIED"]').first().waitFor();
+    await shot(page, '2b-factory1');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('a certifier sees every device with its ledger status and certifies a newly registered one', async () => {
+    // A factory registers a new device (its key stays on the device; only the CSR is sent).
+    const deviceId = `test-press-${id}`;
+    const keys = generateDeviceKeyPair();
+    const csrPem = await createDeviceCsr(keys.privateKey, keys.publicKey, { deviceId, mspId: 'Factory2Org' });
+    const reg = await api('POST', '/api/devices', {
+      token: await token('factory2'),
+      body: { deviceId, model: 'Test press', serial: `SN-${id}`, line: 'line-9', csrPem },
+    });
+    assert.equal(reg.status, 201, JSON.stringify(reg.body));
+
     const { page, context, errors } = await newPage();
     await loginAs(page, 'certifier');
     await page.getByTestId('certifier-portal').waitFor();
-    await page.getByTestId('device-row').first().waitFor();
+    const row = page.locator(`[data-testid="device-row"][data-device-id="${deviceId}"]`);
+    await row.waitFor();
     const statuses = await page.getByTestId('device-row').evaluateAll((rows) => rows.map((r) => r.dataset.status));
     assert.ok(statuses.includes('CERTIFIED'), `statuses: ${statuses}`);
     // Certify is offered exactly for the devices still waiting for it.
+    assert.equal(await row.getAttribute('data-status'), 'REGISTERED');
     const registered = statuses.filter((s) => s === 'REGISTERED').length;
     assert.equal(await page.getByTestId('device-certify').count(), registered);
     await shot(page, '3-certifier');
+
+    await row.getByTestId('device-certify').click();
+    await page.getByTestId('certify-message').waitFor();
+    await page.locator(`[data-testid="device-row"][data-device-id="${deviceId}"][data-status="CERTIFIED"]`).waitFor();
+    assert.equal(await row.getByTestId('device-certify').count(), 0);
+    const ledger = await api('GET', `/api/devices/${deviceId}`, { token: await token('platform') });
+    assert.equal(ledger.body.status, 'CERTIFIED');
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -97,7 +97,9 @@ export function createApiClient(options: ApiClientOptions) {
         'GET',
         `/api/work-orders/${enc(id)}/events${limit !== undefined ? `?limit=${limit}` : ''}`,
       ),
-    workOrderProduction: (id: string) => request<ProductionSeries>('GET', `/api/work-orders/${enc(id)}/production`),
+    /** `bucket` 'minute' is a services extension to API.md, for work orders produced within an hour or two. */
+    workOrderProduction: (id: string, bucket?: 'hour' | 'minute') =>
+      request<ProductionSeries>('GET', `/api/work-orders/${enc(id)}/production${bucket ? `?bucket=${bucket}` : ''}`),
     workOrderProof: (id: string) => request<ProofBundle>('GET', `/api/work-orders/${enc(id)}/proof`),
     verifyProof: (bundle: ProofBundle) => request<VerifyResult>('POST', '/api/proofs/verify', { bundle }),
 

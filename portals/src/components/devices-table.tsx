@@ -46,14 +46,14 @@ export function DevicesTable({
               </td>
             )}
             <td>{d.model}</td>
-            <td>
+            <td className="nowrap">
               <Mono>{d.serial}</Mono>
             </td>
-            <td>{d.line}</td>
+            <td className="nowrap">{d.line}</td>
             <td>
               <DeviceStatusBadge status={d.status} />
             </td>
-            <td>{formatDate(d.certifiedUntil, i18n.language)}</td>
+            <td className="nowrap">{formatDate(d.certifiedUntil, i18n.language)}</td>
             <td>
               <Mono title={d.certificateFingerprint}>{shortHash(d.certificateFingerprint, 6)}</Mono>
             </td>

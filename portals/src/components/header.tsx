@@ -30,7 +30,12 @@ export function Header() {
               aria-expanded={ledgerOpen}
               onClick={() => setLedgerOpen((o) => !o)}
             >
-              ⛓ {t('header.ledger')}
+              <svg className="icon" viewBox="0 0 16 16" aria-hidden="true">
+                <rect x="1" y="5" width="6" height="6" rx="1.5" />
+                <rect x="9" y="5" width="6" height="6" rx="1.5" />
+                <path d="M7 8h2" />
+              </svg>
+              {t('header.ledger')}
             </button>
             {ledgerOpen && <LedgerPanel onClose={() => setLedgerOpen(false)} />}
           </div>

@@ -9,7 +9,13 @@ import type { ProductionPoint } from '../api';
 // Register only what the chart uses; the full echarts bundle is several times larger.
 echarts.use([BarChart, GridComponent, TooltipComponent, CanvasRenderer]);
 
-export function ProductionChart({ series }: { series: ProductionPoint[] }) {
+export function ProductionChart({
+  series,
+  bucket = 'hour',
+}: {
+  series: ProductionPoint[];
+  bucket?: 'hour' | 'minute';
+}) {
   const { t, i18n } = useTranslation();
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
@@ -29,7 +35,12 @@ export function ProductionChart({ series }: { series: ProductionPoint[] }) {
 
   useEffect(() => {
     const sorted = [...series].sort((a, b) => a.hour.localeCompare(b.hour));
-    const fmt = new Intl.DateTimeFormat(i18n.language, { month: 'numeric', day: 'numeric', hour: '2-digit' });
+    const fmt = new Intl.DateTimeFormat(
+      i18n.language,
+      bucket === 'hour'
+        ? { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }
+        : { hour: '2-digit', minute: '2-digit' },
+    );
     chart.current?.setOption(
       {
         animation: false,
@@ -47,12 +58,13 @@ export function ProductionChart({ series }: { series: ProductionPoint[] }) {
             name: t('financier.units'),
             data: sorted.map((p) => p.units),
             itemStyle: { color: '#2563eb', borderRadius: [3, 3, 0, 0] },
+            barMaxWidth: 48,
           },
         ],
       },
       true,
     );
-  }, [series, t, i18n.language]);
+  }, [series, bucket, t, i18n.language]);
 
   return <div ref={el} className="chart" data-testid="production-chart" />;
 }

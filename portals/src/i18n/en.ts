@@ -149,6 +149,8 @@ export const en = {
     workOrders: 'Work orders',
     select: 'Select a work order to see its production record.',
     chartTitle: 'Units produced per hour',
+    chartTitleMinute: 'Units produced per minute',
+    per: { hour: 'Per hour', minute: 'Per minute' },
     units: 'Units',
     noProduction: 'No production reported yet.',
     anchors: 'Ledger anchors (Merkle roots of the factory’s event batches)',

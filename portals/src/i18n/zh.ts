@@ -149,6 +149,8 @@ export const zh: Translation = {
     workOrders: '工单',
     select: '请选择一个工单以查看生产记录。',
     chartTitle: '每小时产量',
+    chartTitleMinute: '每分钟产量',
+    per: { hour: '按小时', minute: '按分钟' },
     units: '件数',
     noProduction: '尚无生产上报。',
     anchors: '账本锚定（工厂事件批次的默克尔根）',

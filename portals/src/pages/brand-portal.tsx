@@ -1,7 +1,7 @@
 import { type FormEvent, Fragment, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { NewOrder, Order, WorkOrder } from '../api';
-import { OrgName } from '../components/org-name';
+import { OrgName, useOrgName } from '../components/org-name';
 import { OfferStatusBadge, OrderStatusBadge, WorkOrderStatusBadge } from '../components/status-badges';
 import { Card, Empty, ErrorNote, Mono, PageTitle, Progress } from '../components/ui';
 import {
@@ -18,6 +18,7 @@ import { useSession } from '../lib/session';
 import { usePoll } from '../lib/use-poll';
 
 const REFRESH_MS = 4000;
+const DETAIL_ORDERS = 20;
 const CURRENCY = 'CNY';
 
 interface LineDraft {
@@ -352,6 +353,7 @@ export function BrandPortal() {
   const orders = usePoll(() => api.listOrders(), REFRESH_MS, [api]);
   const workOrders = usePoll(() => api.listWorkOrders(), REFRESH_MS, [api]);
   const [open, setOpen] = useState<string>();
+  const orgName = useOrgName();
 
   const woByOrder = useMemo(() => {
     const m = new Map<string, WorkOrder[]>();
@@ -360,6 +362,16 @@ export function BrandPortal() {
   }, [workOrders.data]);
 
   const items = [...(orders.data?.items ?? [])].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  // The list carries no offers; read them from each recent order's detail (a brand has few live orders).
+  const recentIds = items.slice(0, DETAIL_ORDERS).map((o) => o.id);
+  const details = usePoll(
+    async () => {
+      const found = await Promise.all(recentIds.map((id) => api.getOrder(id).catch(() => undefined)));
+      return new Map(found.filter((o): o is Order => o !== undefined).map((o) => [o.id, o]));
+    },
+    REFRESH_MS * 2,
+    [api, recentIds.join(',')],
+  );
 
   return (
     <div className="page" data-testid="brand-portal">
@@ -393,6 +405,7 @@ export function BrandPortal() {
             </thead>
             <tbody>
               {items.map((o) => {
+                const offers = o.offers ?? details.data?.get(o.id)?.offers ?? [];
                 const wos = o.workOrders ?? woByOrder.get(o.id) ?? [];
                 const produced = wos.reduce((s, w) => s + w.producedUnits, 0);
                 const isOpen = open === o.id;
@@ -411,9 +424,13 @@ export function BrandPortal() {
                       <td>
                         <OrderStatusBadge status={o.status} />
                       </td>
-                      <td>
-                        {o.offers
-                          ? `${o.offers.filter((x) => x.status === 'accepted').length}/${o.offers.length}`
+                      <td data-testid="order-offers">
+                        {offers.length
+                          ? offers.map((x) => (
+                              <span key={x.id} className="offer-chip" title={orgName(x.factoryMspId)}>
+                                <OfferStatusBadge status={x.status} />
+                              </span>
+                            ))
                           : '–'}
                       </td>
                       <td>

@@ -13,6 +13,8 @@ import { verifyProofBundleInBrowser } from '../proof/verify-bundle';
 
 const REFRESH_MS = 5000;
 
+type Bucket = 'hour' | 'minute';
+
 type Verification =
   | { phase: 'idle' }
   | { phase: 'running' }
@@ -123,12 +125,17 @@ function VerifyPanel({ workOrder }: { workOrder: WorkOrder }) {
 function WorkOrderDetail({ workOrder }: { workOrder: WorkOrder }) {
   const { t, i18n } = useTranslation();
   const { api } = useSession();
-  const production = usePoll(() => api.workOrderProduction(workOrder.id), REFRESH_MS, [api, workOrder.id]);
+  const [bucket, setBucket] = useState<Bucket>('hour');
+  const production = usePoll(() => api.workOrderProduction(workOrder.id, bucket), REFRESH_MS, [
+    api,
+    workOrder.id,
+    bucket,
+  ]);
   const anchors = usePoll(() => api.listAnchors(), REFRESH_MS * 2, [api]);
   const factoryAnchors = (anchors.data?.items ?? [])
     .filter((a) => a.factoryMspId === workOrder.factoryMspId)
     .sort((a, b) => (b.blockNumber ?? Number.MAX_SAFE_INTEGER) - (a.blockNumber ?? Number.MAX_SAFE_INTEGER))
-    .slice(0, 12);
+    .slice(0, 8);
   const series = production.data?.series ?? [];
 
   return (
@@ -174,53 +181,78 @@ function WorkOrderDetail({ workOrder }: { workOrder: WorkOrder }) {
           </div>
         </dl>
       </Card>
-      <Card title={t('financier.chartTitle')} testId="production-card">
-        <ErrorNote error={production.error} />
-        {series.length > 0 ? <ProductionChart series={series} /> : <Empty loading={production.loading} />}
-        {!production.loading && series.length === 0 && <p className="muted">{t('financier.noProduction')}</p>}
-      </Card>
-      <VerifyPanel key={workOrder.id} workOrder={workOrder} />
-      <Card title={t('financier.anchors')} testId="anchors-card">
-        <ErrorNote error={anchors.error} />
-        {factoryAnchors.length === 0 ? (
-          <Empty loading={anchors.loading} />
-        ) : (
-          <table className="table table-compact" data-testid="anchors-table">
-            <thead>
-              <tr>
-                <th>{t('financier.batch')}</th>
-                <th>{t('financier.root')}</th>
-                <th className="num">{t('financier.events')}</th>
-                <th>{t('financier.period')}</th>
-                <th>{t('factory.ledgerTx')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {factoryAnchors.map((a) => (
-                <tr key={a.batchId}>
-                  <td>
-                    <Mono title={a.batchId}>{shortHash(a.batchId, 6)}</Mono>
-                  </td>
-                  <td>
-                    <Mono title={a.merkleRoot}>{shortHash(a.merkleRoot, 8)}</Mono>
-                  </td>
-                  <td className="num">{a.eventCount}</td>
-                  <td className="small">
-                    {formatDateTime(a.firstEventTime, i18n.language)} – {formatDateTime(a.lastEventTime, i18n.language)}
-                  </td>
-                  <td>
-                    {a.blockNumber !== null ? (
-                      <Mono title={a.txId ?? undefined}>{t('common.block', { n: a.blockNumber })}</Mono>
-                    ) : (
-                      <span className="muted">{t('common.pending')}</span>
-                    )}
-                  </td>
-                </tr>
+      <div className="detail-grid">
+        <Card
+          title={bucket === 'hour' ? t('financier.chartTitle') : t('financier.chartTitleMinute')}
+          testId="production-card"
+          actions={
+            <div className="segmented">
+              {(['hour', 'minute'] as const).map((b) => (
+                <button
+                  key={b}
+                  type="button"
+                  aria-pressed={bucket === b}
+                  data-testid={`bucket-${b}`}
+                  onClick={() => setBucket(b)}
+                >
+                  {t(`financier.per.${b}`)}
+                </button>
               ))}
-            </tbody>
-          </table>
-        )}
-      </Card>
+            </div>
+          }
+        >
+          <ErrorNote error={production.error} />
+          {series.length > 0 ? (
+            <ProductionChart series={series} bucket={bucket} />
+          ) : (
+            <Empty loading={production.loading} />
+          )}
+          {!production.loading && series.length === 0 && <p className="muted">{t('financier.noProduction')}</p>}
+        </Card>
+        <Card title={t('financier.anchors')} testId="anchors-card">
+          <ErrorNote error={anchors.error} />
+          {factoryAnchors.length === 0 ? (
+            <Empty loading={anchors.loading} />
+          ) : (
+            <table className="table table-compact" data-testid="anchors-table">
+              <thead>
+                <tr>
+                  <th>{t('financier.batch')}</th>
+                  <th>{t('financier.root')}</th>
+                  <th className="num">{t('financier.events')}</th>
+                  <th>{t('factory.ledgerTx')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {factoryAnchors.map((a) => (
+                  <tr key={a.batchId}>
+                    <td>
+                      <Mono title={a.batchId}>{shortHash(a.batchId, 6)}</Mono>
+                    </td>
+                    <td>
+                      <Mono title={a.merkleRoot}>{shortHash(a.merkleRoot, 8)}</Mono>
+                    </td>
+                    <td
+                      className="num"
+                      title={`${formatDateTime(a.firstEventTime, i18n.language)} – ${formatDateTime(a.lastEventTime, i18n.language)}`}
+                    >
+                      {a.eventCount}
+                    </td>
+                    <td className="nowrap">
+                      {a.blockNumber !== null ? (
+                        <Mono title={a.txId ?? undefined}>{t('common.block', { n: a.blockNumber })}</Mono>
+                      ) : (
+                        <span className="muted">{t('common.pending')}</span>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Card>
+      </div>
+      <VerifyPanel key={workOrder.id} workOrder={workOrder} />
     </div>
   );
 }
@@ -241,7 +273,7 @@ export function FinancierPortal() {
   return (
     <div className="page" data-testid="financier-portal">
       <PageTitle title={t('financier.title')} intro={t('financier.intro')} />
-      <div className="split">
+      <div className="page">
         <Card title={t('financier.workOrders')} testId="financier-work-orders-card">
           <ErrorNote error={workOrders.error} />
           {items.length === 0 ? (
@@ -249,7 +281,7 @@ export function FinancierPortal() {
           ) : (
             <WorkOrdersTable
               workOrders={items}
-              show={{ factory: true }}
+              show={{ brand: true, factory: true }}
               selected={selectedId}
               onSelect={setSelectedId}
             />
