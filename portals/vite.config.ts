@@ -8,6 +8,9 @@ const platform = process.env.C2M_PLATFORM_URL ?? 'http://127.0.0.1:3000';
 export default defineConfig({
   plugins: [react()],
   base: '/',
+  // @c2m/shared is a linked workspace package in CommonJS (the chaincode needs that); the dev
+  // server only serves ESM, so it must be pre-bundled like any CommonJS dependency.
+  optimizeDeps: { include: ['@c2m/shared'] },
   server: {
     port: 5173,
     proxy: {
