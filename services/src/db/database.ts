@@ -48,6 +48,8 @@ export async function migrate(databaseUrl: string, log: (msg: string) => void = 
     dir: path.join(import.meta.dirname, 'migrations'),
     ignorePattern: '(\\..*)|(.*\\.d\\.ts)|(.*\\.map)',
     migrationsTable: 'pgmigrations',
+    // Contexts add migrations independently; an older-stamped one landing later must still run.
+    checkOrder: false,
     direction: 'up',
     count: Number.POSITIVE_INFINITY,
     log,
