@@ -56,7 +56,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     dataDir: path.resolve(env.DATA_DIR ?? path.join(repoRoot, '.data')),
     logLevel: env.LOG_LEVEL ?? 'info',
     anchorBatchSize: int('ANCHOR_BATCH_SIZE', 1000),
-    anchorIntervalMs: int('ANCHOR_INTERVAL_MS', 2000),
+    anchorIntervalMs: int('ANCHOR_INTERVAL_MS', 10_000),
     offerTtlMs: int('OFFER_TTL_MS', 24 * 3600 * 1000),
     maxMessageBytes: int('MAX_MESSAGE_BYTES', 16 * 1024),
     portalsDir: path.resolve(env.PORTALS_DIR ?? path.join(repoRoot, 'portals/dist')),
