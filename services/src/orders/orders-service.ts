@@ -15,7 +15,13 @@ export interface OrderLine {
 export interface NewOrder {
   readonly product: string;
   readonly lines: readonly OrderLine[];
-  readonly spec?: { materials?: string[]; requiredCertificates?: string[]; notes?: string };
+  readonly spec?: {
+    materials?: string[];
+    requiredCertificates?: string[];
+    notes?: string;
+    /** Quantities by variant and ISO week, e.g. from a demand forecast. */
+    schedule?: { week: string; sku: string; quantity: number }[];
+  };
   readonly targetPriceMinor: number;
   readonly currency: string;
   readonly dueDate: string;
@@ -23,6 +29,8 @@ export interface NewOrder {
 }
 
 export const OrderStatuses = {
+  /** Not yet posted: a brand's plan (e.g. from a forecast); not dispatched. */
+  draft: 'draft',
   posted: 'posted',
   dispatching: 'dispatching',
   offered: 'offered',
@@ -167,7 +175,8 @@ export function createOrdersService(deps: OrdersServiceDeps) {
     ]);
   }
 
-  async function createOrder(user: AuthUser, input: NewOrder): Promise<Order> {
+  async function createOrder(user: AuthUser, input: NewOrder, options: { draft?: boolean } = {}): Promise<Order> {
+    const status = options.draft ? OrderStatuses.draft : OrderStatuses.posted;
     const due = Date.parse(`${input.dueDate}T00:00:00Z`);
     if (Number.isNaN(due)) throw new CodedError(ErrorCodes.VALIDATION_FAILED, 'dueDate must be YYYY-MM-DD');
     const skus = new Set<string>();
@@ -182,7 +191,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
       const { rows } = await client.query(
         `INSERT INTO orders (id, brand_msp, created_by, product, lines, spec, total_quantity, target_price_minor,
            currency, due_date, ship_to, status)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,'posted') RETURNING *`,
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING *`,
         [
           id,
           user.mspId,
@@ -195,12 +204,13 @@ export function createOrdersService(deps: OrdersServiceDeps) {
           input.currency,
           input.dueDate,
           input.shipTo,
+          status,
         ],
       );
-      await audit(client, id, user.username, 'posted', { totalQuantity: total });
+      await audit(client, id, user.username, status, { totalQuantity: total });
       return toOrder(rows[0]);
     });
-    await deps.requestDispatch(id, 'posted');
+    if (status === OrderStatuses.posted) await deps.requestDispatch(id, 'posted');
     return order;
   }
 
