@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses } from '../schemas.js';
-import type { ProofBundle } from '../trace/proof-bundle.js';
+import { ProofBundleSchema } from '../trace/proof-bundle.js';
 
 const Anchor = Type.Object({
   batchId: Type.String(),
@@ -40,7 +40,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       schema: {
         tags: ['proofs'],
         summary: 'Verify a proof bundle against pinned consortium CAs and the ledger',
-        body: Type.Object({ bundle: Type.Object({ version: Type.Literal(1) }, { additionalProperties: true }) }),
+        body: Type.Object({ bundle: ProofBundleSchema }),
         response: {
           200: Type.Object({
             valid: Type.Boolean(),
@@ -50,7 +50,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         },
       },
     },
-    async (request) => trace.verify(request.body.bundle as unknown as ProofBundle),
+    async (request) => trace.verify(request.body.bundle),
   );
 
   fastify.get(

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses, IdParam } from '../schemas.js';
+import { ProofBundleSchema } from '../trace/proof-bundle.js';
 import { WorkOrder } from './orders.js';
 
 const DeviceEvent = Type.Object({
@@ -89,7 +90,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         summary: 'Proof bundle: events, Merkle paths, anchors, device certificates and ledger records',
         ...secured,
         params,
-        response: { 200: Type.Unknown(), ...errorResponses },
+        response: { 200: ProofBundleSchema, ...errorResponses },
       },
     },
     async (request) => {
