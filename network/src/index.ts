@@ -37,6 +37,24 @@ export {
   LedgerError,
   SubmitError,
 } from './errors.js';
+export { blockHeaderHash, summarizeBlock } from './fabric/blocks.js';
+export { C2M_COLLECTIONS, C2M_ENDORSEMENT_POLICY, CONSORTIUM_ORGS } from './fabric/channel-config.js';
+export { type FabricLedgerOptions, openFabricLedger } from './fabric/fabric-ledger.js';
+export { toLedgerError, validationCodeName } from './fabric/gateway-errors.js';
+export { loadIdentityFiles, loadMspIdentity } from './fabric/msp-identity.js';
+export {
+  DEFAULT_DEADLINES,
+  type FabricDeadlines,
+  type FabricIdentityFiles,
+  type FabricPeerSettings,
+  type FabricSettings,
+  FabricSettingsError,
+  type FabricSettingsFile,
+  FabricSettingsSchema,
+  loadFabricSettings,
+  resolveFabricSettings,
+  validateFabricSettings,
+} from './fabric/settings.js';
 export { type EmbeddedLedgerOptions, openEmbeddedLedger } from './internal/embedded-ledger.js';
 export type { CollectionConfig } from './internal/simulator.js';
 export { evaluatePolicy, formatPolicy, type Policy, type PolicyIdentity, parsePolicy } from './policy.js';

@@ -1,0 +1,314 @@
+/**
+ * One suite of `Ledger` behaviour, run against every implementation: the
+ * embedded engine always, a real Fabric network when FABRIC_CONNECTION names
+ * its settings. It only uses the shared interface and the facades, and names
+ * its records uniquely per run, so it also runs on a long-lived network.
+ */
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { type ChaincodeEvent, ErrorCodes, type Ledger, LedgerEvents, type LedgerIdentity, Orgs } from '@c2m/shared';
+import {
+  anchorsContract,
+  CommitError,
+  devicesContract,
+  EndorseError,
+  LedgerError,
+  orgsContract,
+  termsHash,
+  workOrdersContract,
+} from '../../src/index.js';
+
+/** The users the suite acts as; their certificates carry the `role` attribute the chaincode checks. */
+export interface ConformanceIdentities {
+  /** PlatformOrg, role admin. */
+  readonly admin: LedgerIdentity;
+  /** BrandOrg, role brand-manager. */
+  readonly brand: LedgerIdentity;
+  /** Factory1Org, role factory-manager. */
+  readonly factory1: LedgerIdentity;
+  /** Factory2Org, role factory-manager. */
+  readonly factory2: LedgerIdentity;
+  /** FinanceOrg, role financier. */
+  readonly financier: LedgerIdentity;
+}
+
+export interface ConformanceEnvironment {
+  readonly ledger: Ledger;
+  readonly identities: ConformanceIdentities;
+  cleanup(): Promise<void>;
+}
+
+export interface ConformanceContext {
+  /** Which implementation runs, for messages. */
+  readonly name: string;
+}
+
+export type ConformanceFactory = (ctx: ConformanceContext) => Promise<ConformanceEnvironment>;
+
+export interface ConformanceOptions {
+  /** Skip every case with this message (e.g. the variable that enables the run). */
+  readonly skip?: string;
+  /** Longest wait for an event; a real network cuts blocks on its BatchTimeout. */
+  readonly eventTimeoutMs?: number;
+}
+
+/** Registers the consortium's orgs in the chaincode's registry; a long-lived network already has them. */
+export async function registerConsortium(ledger: Ledger, admin: LedgerIdentity): Promise<void> {
+  const reg = orgsContract(ledger, admin);
+  const orgs = [
+    { mspId: Orgs.brand, kind: 'brand', name: 'Brand Co' },
+    { mspId: Orgs.factory1, kind: 'factory', name: 'Factory One' },
+    { mspId: Orgs.factory2, kind: 'factory', name: 'Factory Two' },
+    { mspId: Orgs.finance, kind: 'finance', name: 'Finance Co' },
+  ] as const;
+  await Promise.all(
+    orgs.map((o) =>
+      reg.registerOrg(o).catch((err: unknown) => {
+        if (!(err instanceof LedgerError && err.code === ErrorCodes.ALREADY_EXISTS)) throw err;
+      }),
+    ),
+  );
+}
+
+function device(deviceId: string) {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  return {
+    deviceId,
+    model: 'KN-9',
+    serial: `S-${deviceId}`,
+    line: 'line-1',
+    certificateFingerprint: createHash('sha256').update(deviceId).digest('hex'),
+    publicKeyPem,
+  };
+}
+
+/** Collects events until `done` says so, or fails after `timeoutMs`. */
+async function collectEvents(
+  ledger: Ledger,
+  checkpoint: Parameters<Ledger['listen']>[0],
+  done: (events: readonly ChaincodeEvent[]) => boolean,
+  timeoutMs: number,
+  whileListening: () => Promise<void>,
+): Promise<ChaincodeEvent[]> {
+  const events: ChaincodeEvent[] = [];
+  let wake: () => void = () => {};
+  const finished = new Promise<void>((resolve) => {
+    wake = resolve;
+  });
+  const listener = await ledger.listen(checkpoint, (e) => {
+    events.push(e);
+    if (done(events)) wake();
+  });
+  try {
+    await whileListening();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`timed out after ${timeoutMs} ms with ${events.length} events`)),
+        timeoutMs,
+      );
+    });
+    try {
+      if (!done(events)) await Promise.race([finished, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return events;
+  } finally {
+    listener.close();
+  }
+}
+
+export function ledgerConformance(name: string, factory: ConformanceFactory, options: ConformanceOptions = {}): void {
+  const eventTimeoutMs = options.eventTimeoutMs ?? 10_000;
+  describe(`ledger conformance: ${name}`, { skip: options.skip ?? false }, () => {
+    let env: ConformanceEnvironment;
+    let ledger: Ledger;
+    let ids: ConformanceIdentities;
+    const run = randomUUID().slice(0, 8);
+    const id = (what: string) => `cf-${run}-${what}`;
+
+    before(async () => {
+      env = await factory({ name });
+      ledger = env.ledger;
+      ids = env.identities;
+    });
+    after(async () => env?.cleanup());
+
+    it('submits through a facade and reads the record back; the transaction is VALID where the commit said', async () => {
+      const input = device(id('dev-1'));
+      const committed = await devicesContract(ledger, ids.factory1).registerDevice(input);
+      assert.equal(committed.record.deviceId, input.deviceId);
+      assert.equal(committed.record.ownerMspId, Orgs.factory1);
+      assert.match(committed.txId, /^[0-9a-f]{64}$/);
+      const read = await devicesContract(ledger, ids.brand).readDevice(input.deviceId);
+      assert.deepEqual(read, committed.record);
+
+      const info = await ledger.transaction(committed.txId);
+      assert.ok(info, 'committed transaction is found by id');
+      assert.equal(info.validationCode, 'VALID');
+      assert.equal(info.blockNumber, committed.blockNumber);
+      assert.equal(info.creatorMspId, Orgs.factory1);
+      assert.ok(committed.blockNumber < (await ledger.height()));
+    });
+
+    it('refuses callers the chaincode does not entitle, with its code and the transaction id', async () => {
+      await assert.rejects(devicesContract(ledger, ids.brand).registerDevice(device(id('dev-denied'))), (err) => {
+        assert.ok(err instanceof EndorseError, `EndorseError, got ${String(err)}`);
+        assert.equal(err.code, ErrorCodes.ACCESS_DENIED);
+        assert.match(err.txId, /^[0-9a-f]{64}$/);
+        return true;
+      });
+      await assert.rejects(
+        anchorsContract(ledger, ids.factory1).anchorBatch({
+          batchId: id('batch-denied'),
+          factoryMspId: Orgs.factory1,
+          merkleRootHex: 'ab'.repeat(32),
+          eventCount: 1,
+          firstEventTime: new Date(),
+          lastEventTime: new Date(),
+        }),
+        { code: ErrorCodes.ACCESS_DENIED },
+      );
+      // Nothing was written by the refused proposals.
+      await assert.rejects(devicesContract(ledger, ids.factory1).readDevice(id('dev-denied')), {
+        code: ErrorCodes.DEVICE_NOT_FOUND,
+      });
+    });
+
+    it('keeps work-order terms private: only their hash on the channel, cleartext for the two parties', async () => {
+      const terms = { unitPriceMinor: 1234, currency: 'CNY', quantity: 5000, run };
+      const workOrderId = id('wo-1');
+      const wo = await workOrdersContract(ledger, ids.brand).commitWorkOrder({
+        workOrderId,
+        orderId: id('order-1'),
+        factoryMspId: Orgs.factory1,
+        terms,
+      });
+      assert.equal(wo.record.termsHash, termsHash(terms));
+      const asFactory = await workOrdersContract(ledger, ids.factory1).readTerms(workOrderId);
+      assert.deepEqual(JSON.parse(asFactory), terms);
+      assert.equal(createHash('sha256').update(asFactory).digest('hex'), wo.record.termsHash);
+      for (const outsider of [ids.factory2, ids.financier]) {
+        await assert.rejects(workOrdersContract(ledger, outsider).readTerms(workOrderId), {
+          code: ErrorCodes.ACCESS_DENIED,
+        });
+      }
+      // The public record is readable by others and carries no terms.
+      const pub = await workOrdersContract(ledger, ids.financier).readWorkOrder(workOrderId);
+      assert.equal(JSON.stringify(pub).includes('unitPriceMinor'), false);
+      // Terms that do not match the hash on the channel are refused.
+      await assert.rejects(
+        ledger.submit(ids.brand, 'WorkOrders:CommitWorkOrder', {
+          arguments: [id('wo-bad'), id('order-1'), Orgs.factory1, termsHash({ other: 1 })],
+          transientData: { terms: JSON.stringify(terms) },
+        }),
+        { name: 'EndorseError', code: ErrorCodes.VALIDATION_FAILED },
+      );
+    });
+
+    it('surfaces a read conflict as MVCC_READ_CONFLICT, and facades retry it as a new transaction', async () => {
+      const commit = (who: string) => ({
+        arguments: [id('wo-race'), id('order-race'), Orgs.factory1, termsHash(who)],
+        transientData: { terms: who },
+      });
+      // Two proposals read the same absent key; whichever commits second must not overwrite the first.
+      const raw = await Promise.allSettled([
+        ledger.submit(ids.brand, 'WorkOrders:CommitWorkOrder', commit('a')),
+        ledger.submit(ids.brand, 'WorkOrders:CommitWorkOrder', commit('b')),
+      ]);
+      const won = raw.filter((r) => r.status === 'fulfilled');
+      const lost = raw.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      assert.equal(won.length, 1, 'exactly one of two conflicting transactions commits');
+      const reason = lost[0]!.reason as LedgerError;
+      // Endorsed before the winner committed: invalidated at commit. Endorsed after: refused by the chaincode.
+      if (reason instanceof CommitError) {
+        assert.equal(reason.validationCode, 'MVCC_READ_CONFLICT');
+        assert.equal(reason.code, ErrorCodes.MVCC_READ_CONFLICT);
+        assert.equal((await ledger.transaction(reason.txId))?.validationCode, 'MVCC_READ_CONFLICT');
+      } else {
+        assert.equal(reason.code, ErrorCodes.WORK_ORDER_EXISTS);
+      }
+
+      // Through the facade the loser is retried and then meets the winner's record: a business answer, never MVCC.
+      const brand = workOrdersContract(ledger, ids.brand);
+      const input = (who: string) => ({
+        workOrderId: id('wo-race-2'),
+        orderId: id('order-race'),
+        factoryMspId: Orgs.factory1,
+        terms: who,
+      });
+      const facade = await Promise.allSettled([brand.commitWorkOrder(input('a')), brand.commitWorkOrder(input('b'))]);
+      assert.equal(facade.filter((r) => r.status === 'fulfilled').length, 1);
+      const loser = facade.find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason as LedgerError;
+      assert.equal(loser.code, ErrorCodes.WORK_ORDER_EXISTS);
+    });
+
+    it('delivers chaincode events from a checkpoint, and resumes after the last one handled', async () => {
+      const start = await ledger.height();
+      const first = device(id('dev-ev-1'));
+      const events = await collectEvents(
+        ledger,
+        { blockNumber: start },
+        (es) =>
+          es.some(
+            (e) => e.eventName === LedgerEvents.deviceRegistered && e.payload.length > 0 && seen(e, first.deviceId),
+          ),
+        eventTimeoutMs,
+        async () => {
+          await devicesContract(ledger, ids.factory1).registerDevice(first);
+        },
+      );
+      const ev = events.find((e) => seen(e, first.deviceId))!;
+      assert.equal(ev.chaincodeName, ledger.chaincode);
+      assert.ok(ev.blockNumber >= start);
+      assert.equal((await ledger.transaction(ev.txId))?.blockNumber, ev.blockNumber);
+
+      // Resuming from (block, txId) never repeats that transaction's event.
+      const second = device(id('dev-ev-2'));
+      const resumed = await collectEvents(
+        ledger,
+        { blockNumber: ev.blockNumber, transactionId: ev.txId },
+        (es) => es.some((e) => seen(e, second.deviceId)),
+        eventTimeoutMs,
+        async () => {
+          await devicesContract(ledger, ids.factory1).registerDevice(second);
+        },
+      );
+      assert.equal(
+        resumed.some((e) => e.txId === ev.txId),
+        false,
+        'the checkpointed event is not delivered again',
+      );
+      for (let i = 1; i < resumed.length; i++) assert.ok(resumed[i]!.blockNumber >= resumed[i - 1]!.blockNumber);
+    });
+
+    it('looks up blocks and transactions: hash chain, validation codes, creators, functions', async () => {
+      const input = device(id('dev-blk'));
+      const committed = await devicesContract(ledger, ids.factory1).registerDevice(input);
+      const block = await ledger.block(committed.blockNumber);
+      assert.equal(block.number, committed.blockNumber);
+      const tx = block.transactions.find((t) => t.txId === committed.txId);
+      assert.ok(tx, 'the block holds the transaction');
+      assert.equal(tx.validationCode, 'VALID');
+      assert.equal(tx.creatorMspId, Orgs.factory1);
+      assert.equal(tx.function, 'Devices:RegisterDevice');
+      assert.ok(!Number.isNaN(Date.parse(tx.timestamp)));
+      const info = await ledger.transaction(committed.txId);
+      assert.equal(info?.blockHash, block.hash);
+      assert.equal(info?.txIndex, block.transactions.indexOf(tx));
+
+      const previous = await ledger.block(committed.blockNumber - 1);
+      assert.equal(block.previousHash, previous.hash, 'blocks are hash-chained');
+      assert.match(block.hash, /^[0-9a-f]{64}$/);
+      assert.equal(await ledger.transaction('0'.repeat(64)), undefined);
+      await assert.rejects(ledger.block((await ledger.height()) + 10), RangeError);
+    });
+  });
+}
+
+function seen(e: ChaincodeEvent, deviceId: string): boolean {
+  return Buffer.from(e.payload).toString('utf8').includes(deviceId);
+}
