@@ -8,6 +8,7 @@ import type { Platform } from './platform.js';
 import auth from './plugins/auth.js';
 import errorHandler from './plugins/error-handler.js';
 import authRoutes from './routes/auth.js';
+import demandRoutes from './routes/demand.js';
 import deviceRoutes from './routes/devices.js';
 import healthRoutes from './routes/health.js';
 import orderRoutes from './routes/orders.js';
@@ -57,6 +58,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
       await api.register(workOrderRoutes);
       await api.register(deviceRoutes);
       await api.register(traceRoutes);
+      await api.register(demandRoutes);
     },
     { prefix: '/api' },
   );

@@ -6,6 +6,9 @@ import type pg from 'pg';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
 import { createPool, ensureDatabase, migrate } from './db/database.js';
+import { createDemandService } from './demand/demand-service.js';
+import { createForecastPool } from './demand/forecast-pool.js';
+import { createForecastRuns } from './demand/forecast-runs.js';
 import { createDeviceRegistry } from './iot/device-registry.js';
 import { createDevicesService } from './iot/devices-service.js';
 import { createIngest } from './iot/ingest.js';
@@ -77,6 +80,18 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       commitToLedger: (id) => outbox.processEntry(id),
     });
     ordersRef = orders;
+    const demand = createDemandService({ pool });
+    const forecastPool = createForecastPool();
+    closers.push(() => forecastPool.close());
+    const forecastRuns = createForecastRuns({
+      pool,
+      forecasts: forecastPool,
+      connection,
+      prefix,
+      logger,
+      createOrder: orders.createOrder,
+    });
+    closers.push(() => forecastRuns.close());
     const devices = createDevicesService({
       pool,
       ledger: ledgerAccess,
@@ -116,6 +131,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
 
     if (options.workers !== false) {
       dispatcher.start();
+      await forecastRuns.start();
       await outbox.start();
       await anchorer.start();
       await ingest.start();
@@ -172,6 +188,8 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       ledger,
       ledgerAccess,
       orders,
+      demand,
+      forecastRuns,
       devices,
       trace,
       dispatcher,
