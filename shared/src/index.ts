@@ -17,6 +17,7 @@ export {
   type Ledger,
   type LedgerCheckpoint,
   type LedgerIdentity,
+  type MessageSigner,
   type ProposalOptions,
   type Signer,
   type SubmittedTransaction,

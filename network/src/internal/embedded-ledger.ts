@@ -18,7 +18,7 @@ import {
 import type { peer } from '@hyperledger/fabric-protos';
 import { CommitError, EndorseError, type EndorsementDetail, LedgerCorruptError, SubmitError } from '../errors.js';
 import { defaultPolicy, evaluatePolicy, type Policy, type PolicyIdentity, parsePolicy, policyOrgs } from '../policy.js';
-import { IdentityError, MspRegistry, type ValidatedIdentity, verifySignature } from './msp.js';
+import { IdentityError, MspRegistry, verifySignatureAsync } from './msp.js';
 import {
   buildEnvelope,
   buildProposal,
@@ -37,8 +37,10 @@ import {
   sha256,
   signedProposal,
 } from './protos.js';
+import { quietFabricLogs } from './quiet-logs.js';
 import { RecordFile } from './record-file.js';
 import { decodeRwSet, encodeRwSet, type PrivateWrite, type ReadWriteSet, sameVersion } from './rwset.js';
+import { cacheShimCertificateParsing } from './shim-cert-cache.js';
 import { type CollectionConfig, Simulator } from './simulator.js';
 import { keyHash, type Version, WorldState } from './world-state.js';
 
@@ -70,7 +72,6 @@ const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefro
   version: string,
 ) => ShimChaincode;
 const { JSONSerializer } = require('fabric-contract-api') as { JSONSerializer: unknown };
-const shimLogger = require('fabric-shim/lib/logger.js') as { setLevel(level: string): void };
 
 export interface EmbeddedLedgerOptions {
   readonly dataDir: string;
@@ -118,6 +119,22 @@ interface Checked {
   readonly event?: { readonly name: string; readonly payload: Uint8Array };
 }
 
+/** A transaction decoded, with its signatures checked; `env` is undefined when it does not decode. */
+interface VerifiedEndorser {
+  readonly mspId: string;
+  readonly certificatePem: string;
+  readonly roles: ReadonlySet<string>;
+}
+type PreparedTx =
+  | { readonly env: undefined }
+  | {
+      readonly env: DecodedEnvelope;
+      readonly creatorMspId: string;
+      readonly creatorOk: boolean;
+      /** Per endorsement: the verified endorser, or null. */
+      readonly endorsers: readonly (VerifiedEndorser | null)[];
+    };
+
 interface Pending {
   readonly txId: string;
   readonly envelope: Uint8Array;
@@ -146,6 +163,11 @@ function dataHash(record: Omit<BlockRecord, 'header' | 'metadata'>): string {
   return sha256(...record.data.map((d) => sha256(Buffer.from(d, 'base64')))).toString('hex');
 }
 
+/** Fabric signs SHA-256 of the message; identities holding their key in process can sign the message directly, faster. */
+function signMessage(identity: LedgerIdentity, message: Uint8Array): Promise<Uint8Array> {
+  return identity.signMessage ? identity.signMessage(message) : identity.sign(sha256(message));
+}
+
 export async function openEmbeddedLedger(options: EmbeddedLedgerOptions): Promise<Ledger> {
   return EmbeddedLedger.open(options);
 }
@@ -168,6 +190,7 @@ class EmbeddedLedger implements Ledger {
   readonly #blockSize: number;
   readonly #blockTimeoutMs: number;
   readonly #listeners = new Set<() => void>();
+  readonly #verifiedProposals = new WeakMap<peer.SignedProposal, Promise<boolean>>();
   #pending: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
   #commitChain: Promise<void> = Promise.resolve();
@@ -189,8 +212,8 @@ class EmbeddedLedger implements Ledger {
     this.#pvtFile = pvtFile;
     this.#blockSize = options.blockSize ?? 100;
     this.#blockTimeoutMs = options.blockTimeoutMs ?? 50;
-    // Chaincode failures are answered to the client with their code; the shim's own error logging would only duplicate them.
-    if (!process.env.CORE_CHAINCODE_LOGGING_LEVEL) shimLogger.setLevel('CRITICAL');
+    quietFabricLogs();
+    cacheShimCertificateParsing();
     // ChaincodeFromContract appends its system contract to the array it is given.
     this.#cc = new ChaincodeFromContract(
       [...options.contracts],
@@ -287,7 +310,7 @@ class EmbeddedLedger implements Ledger {
       first.responsePayload!,
       results.map((r) => r.endorsement!),
     );
-    const envelope = buildEnvelope(payload, await identity.sign(sha256(payload)));
+    const envelope = buildEnvelope(payload, await signMessage(identity, payload));
     let outcome: { blockNumber: number; txIndex: number; code: TxValidationCode };
     try {
       outcome = await this.#order({ txId, envelope, privateWrites: first.privateWrites ?? [] });
@@ -406,7 +429,7 @@ class EmbeddedLedger implements Ledger {
       transient,
       timestampMs: Date.now(),
     });
-    const signature = await identity.sign(sha256(built.proposalBytes));
+    const signature = await signMessage(identity, built.proposalBytes);
     const signed = signedProposal(built.proposalBytes, signature);
     return {
       txId: built.txId,
@@ -438,7 +461,7 @@ class EmbeddedLedger implements Ledger {
     const txId = decoded.header.txId;
     if (!peerEntry) return { detail: { mspId: org, status: 500, message: `no peer for organization ${org}` } };
     try {
-      this.#checkProposal(signed, decoded);
+      await this.#checkProposal(signed, decoded);
     } catch (err) {
       return { detail: { mspId: org, status: 403, message: (err as Error).message } };
     }
@@ -470,7 +493,7 @@ class EmbeddedLedger implements Ledger {
       message,
       payload,
     });
-    const signature = await peerEntry.identity.sign(sha256(responsePayload, peerEntry.serialized));
+    const signature = await signMessage(peerEntry.identity, Buffer.concat([responsePayload, peerEntry.serialized]));
     return {
       detail: { mspId: org, status: response.status, message },
       responsePayload,
@@ -481,7 +504,7 @@ class EmbeddedLedger implements Ledger {
   }
 
   /** What every endorsing peer checks before running chaincode. */
-  #checkProposal(signed: peer.SignedProposal, decoded: DecodedProposal): void {
+  async #checkProposal(signed: peer.SignedProposal, decoded: DecodedProposal): Promise<void> {
     const h = decoded.header;
     if (h.channel !== this.channel) throw new Error(`proposal is for channel ${h.channel}, not ${this.channel}`);
     if (h.chaincode !== this.chaincode) throw new Error(`proposal is for chaincode ${h.chaincode}`);
@@ -489,7 +512,14 @@ class EmbeddedLedger implements Ledger {
     if (this.#txs.has(h.txId)) throw new Error(`duplicate transaction id ${h.txId}`);
     const { mspId, certificatePem } = parseIdentity(h.creator);
     const creator = this.#msp.validate(mspId, certificatePem, h.timestampMs);
-    if (!verifySignature(creator, signed.getProposalBytes_asU8(), signed.getSignature_asU8())) {
+    // Every endorsing peer verifies the proposal; here they share one process, so they share the (pure) answer.
+    let verifying = this.#verifiedProposals.get(signed);
+    if (!verifying) {
+      verifying = verifySignatureAsync(creator, signed.getProposalBytes_asU8(), signed.getSignature_asU8());
+      this.#verifiedProposals.set(signed, verifying);
+    }
+    const verified = await verifying;
+    if (!verified) {
       throw new Error(`UNAUTHENTICATED: proposal signature does not verify for ${mspId}`);
     }
   }
@@ -531,7 +561,7 @@ class EmbeddedLedger implements Ledger {
   async #commitBlock(batch: Pending[]): Promise<void> {
     try {
       const number = this.#blocks.length;
-      const checked = this.#validateBlock(batch.map((p) => p.envelope));
+      const checked = await this.#validateBlock(batch.map((p) => p.envelope));
       const pvtRecords: Buffer[] = [];
       const privateByTx = new Map<string, readonly PrivateWrite[]>();
       checked.forEach((c, i) => {
@@ -559,16 +589,22 @@ class EmbeddedLedger implements Ledger {
     }
   }
 
-  /** Fabric's validation and MVCC check for one block, against committed state plus earlier transactions in the block. */
-  #validateBlock(envelopes: readonly Uint8Array[]): Checked[] {
+  /**
+   * Fabric's validation and MVCC check for one block, against committed state plus earlier transactions in the
+   * block. Signatures do not depend on order, so they are checked first, all at once on libuv's thread pool (as
+   * a peer validates a block's transactions in parallel); the policy and MVCC checks then run in order.
+   */
+  async #validateBlock(envelopes: readonly Uint8Array[]): Promise<Checked[]> {
+    const prepared = await Promise.all(envelopes.map((e) => this.#prepareTx(e)));
     const seen = new Set<string>();
     const touched = new Set<string>();
     const touchedPrivate = new Set<string>();
     const out: Checked[] = [];
-    for (const envBytes of envelopes) {
-      const c = this.#validateTx(envBytes, seen, touched, touchedPrivate);
+    for (const pre of prepared) {
+      const c = this.#validateTx(pre, seen, touched, touchedPrivate);
       if (c.code === TxValidationCodes.VALID && c.rwset) {
         for (const w of c.rwset.writes) touched.add(w.key);
+        for (const w of c.rwset.metadataWrites ?? []) touched.add(w.key);
         for (const col of c.rwset.collections)
           for (const w of col.writes) touchedPrivate.add(`${col.collection}\u0000${w.keyHash}`);
       }
@@ -578,16 +614,47 @@ class EmbeddedLedger implements Ledger {
     return out;
   }
 
-  #validateTx(
-    envBytes: Uint8Array,
-    seen: ReadonlySet<string>,
-    touched: ReadonlySet<string>,
-    touchedPrivate: ReadonlySet<string>,
-  ): Checked {
+  /** Decodes a transaction and checks every signature in it: the creator's, and each endorser's (null when the endorser is not a valid identity of the channel). */
+  async #prepareTx(envBytes: Uint8Array): Promise<PreparedTx> {
     let env: DecodedEnvelope;
     try {
       env = decodeEnvelope(envBytes);
     } catch {
+      return { env: undefined };
+    }
+    const h = env.header;
+    let creatorMspId = '';
+    let creatorOk = false;
+    try {
+      const { mspId, certificatePem } = parseIdentity(h.creator);
+      creatorMspId = mspId;
+      const creator = this.#msp.validate(mspId, certificatePem, h.timestampMs);
+      creatorOk = await verifySignatureAsync(creator, env.payloadBytes, env.signature);
+    } catch {
+      creatorOk = false;
+    }
+    const endorsers = await Promise.all(
+      env.endorsements.map(async (e): Promise<VerifiedEndorser | null> => {
+        try {
+          const { mspId, certificatePem } = parseIdentity(e.endorser);
+          const id = this.#msp.validate(mspId, certificatePem, h.timestampMs);
+          const ok = await verifySignatureAsync(id, Buffer.concat([env.responsePayload, e.endorser]), e.signature);
+          return ok ? { mspId, certificatePem, roles: id.roles } : null;
+        } catch {
+          return null;
+        }
+      }),
+    );
+    return { env, creatorMspId, creatorOk, endorsers };
+  }
+
+  #validateTx(
+    pre: PreparedTx,
+    seen: ReadonlySet<string>,
+    touched: ReadonlySet<string>,
+    touchedPrivate: ReadonlySet<string>,
+  ): Checked {
+    if (pre.env === undefined) {
       return {
         code: TxValidationCodes.INVALID_ENDORSER_TRANSACTION,
         txId: '',
@@ -596,23 +663,15 @@ class EmbeddedLedger implements Ledger {
         timestampMs: 0,
       };
     }
+    const env = pre.env;
     const h = env.header;
     const base = {
       txId: h.txId,
       fn: env.args[0] ? Buffer.from(env.args[0]).toString('utf8') : '',
       timestampMs: h.timestampMs,
-      creatorMspId: '',
+      creatorMspId: pre.creatorMspId,
     };
-    let creator: ValidatedIdentity;
-    try {
-      const { mspId, certificatePem } = parseIdentity(h.creator);
-      base.creatorMspId = mspId;
-      creator = this.#msp.validate(mspId, certificatePem, h.timestampMs);
-    } catch {
-      return { ...base, code: TxValidationCodes.BAD_CREATOR_SIGNATURE };
-    }
-    if (!verifySignature(creator, env.payloadBytes, env.signature))
-      return { ...base, code: TxValidationCodes.BAD_CREATOR_SIGNATURE };
+    if (!pre.creatorOk) return { ...base, code: TxValidationCodes.BAD_CREATOR_SIGNATURE };
     if (h.channel !== this.channel || h.chaincode !== this.chaincode || computeTxId(h.nonce, h.creator) !== h.txId) {
       return { ...base, code: TxValidationCodes.INVALID_ENDORSER_TRANSACTION };
     }
@@ -631,17 +690,10 @@ class EmbeddedLedger implements Ledger {
     // Endorsements: a bad signature or foreign certificate does not count; duplicates of one identity count once.
     const signers: PolicyIdentity[] = [];
     const signerCerts = new Set<string>();
-    for (const e of env.endorsements) {
-      try {
-        const { mspId, certificatePem } = parseIdentity(e.endorser);
-        const id = this.#msp.validate(mspId, certificatePem, h.timestampMs);
-        if (signerCerts.has(certificatePem)) continue;
-        if (!verifySignature(id, Buffer.concat([env.responsePayload, e.endorser]), e.signature)) continue;
-        signerCerts.add(certificatePem);
-        signers.push({ mspId, roles: id.roles });
-      } catch {
-        // not a valid endorser for this channel
-      }
+    for (const e of pre.endorsers) {
+      if (!e || signerCerts.has(e.certificatePem)) continue;
+      signerCerts.add(e.certificatePem);
+      signers.push({ mspId: e.mspId, roles: e.roles });
     }
     if (!evaluatePolicy(this.#policy, signers)) return { ...base, code: TxValidationCodes.ENDORSEMENT_POLICY_FAILURE };
 
@@ -758,7 +810,7 @@ class EmbeddedLedger implements Ledger {
       privateByTx.set(txId, writes);
     }
     let previous = ZERO_HASH;
-    blockRecords.forEach((bytes, i) => {
+    for (const [i, bytes] of blockRecords.entries()) {
       let record: BlockRecord;
       try {
         record = JSON.parse(bytes.toString('utf8')) as BlockRecord;
@@ -771,7 +823,7 @@ class EmbeddedLedger implements Ledger {
       if (record.header.dataHash !== dataHash(record))
         throw new LedgerCorruptError(`block ${i} data does not match its data hash`);
       if (i > 0 && record.config) throw new LedgerCorruptError(`block ${i}: configuration updates are not supported`);
-      const checked = i === 0 ? [] : this.#validateBlock(record.data.map((d) => Buffer.from(d, 'base64')));
+      const checked = i === 0 ? [] : await this.#validateBlock(record.data.map((d) => Buffer.from(d, 'base64')));
       checked.forEach((c, t) => {
         if (c.code !== record.metadata.validationCodes[t]) {
           throw new LedgerCorruptError(
@@ -781,7 +833,7 @@ class EmbeddedLedger implements Ledger {
       });
       this.#applyBlock(record, checked, privateByTx);
       previous = this.#lastHash;
-    });
+    }
   }
 
   #assertOpen(): void {

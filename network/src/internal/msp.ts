@@ -88,3 +88,18 @@ export function verifySignature(identity: ValidatedIdentity, message: Uint8Array
     return false;
   }
 }
+
+/** As `verifySignature`, on libuv's thread pool, so that verification runs beside the JavaScript thread. */
+export function verifySignatureAsync(
+  identity: ValidatedIdentity,
+  message: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      verify('sha256', message, identity.publicKey, signature, (err, ok) => resolve(!err && ok));
+    } catch {
+      resolve(false);
+    }
+  });
+}

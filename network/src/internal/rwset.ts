@@ -14,6 +14,15 @@ export interface ReadWriteSet {
     readonly reads: readonly { readonly key: string; readonly version: Version }[];
   }[];
   readonly writes: readonly { readonly key: string; readonly value: string | null }[];
+  /**
+   * State metadata writes (Fabric's `metadata_writes`), e.g. a key-level endorsement policy under
+   * `VALIDATION_PARAMETER` (base64 of a SignaturePolicyEnvelope; null removes it). Absent when there are none.
+   */
+  readonly metadataWrites?: readonly {
+    readonly key: string;
+    readonly name: string;
+    readonly value: string | null;
+  }[];
   /** Private data: only hashes of keys and values reach the block. */
   readonly collections: readonly {
     readonly collection: string;

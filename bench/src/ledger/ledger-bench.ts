@@ -1,0 +1,282 @@
+/**
+ * Embedded-ledger throughput and commit latency, through the typed facades with
+ * every signature and validation on: device registrations (factory → Factory1 +
+ * Platform peers) and batch anchors (platform admin → Platform + Factory1 peers),
+ * at 1, 10 and 100 concurrent clients, each case on a fresh data dir.
+ *
+ *   node bench/dist/src/ledger/ledger-bench.js [--seconds 3] [--clients 1,10,100] [--ops register,anchor]
+ *                                              [--signers message,digest] [--block-size 100] [--block-timeout 50]
+ *
+ * Signer `digest` is the baseline: identities as @c2m/identity hands them out today, signing a SHA-256 digest
+ * with @noble/curves. Signer `message` adds the `signMessage` fast path (node:crypto over the message, on the
+ * JavaScript thread); `pool` signs the same way on libuv's thread pool.
+ */
+import { createPrivateKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { contracts } from '@c2m/chaincode';
+import { type IdentityStore, isLowS, openIdentityStore, signMessage } from '@c2m/identity';
+import { anchorsContract, devicesContract, openEmbeddedLedger, orgsContract } from '@c2m/network';
+import { type Ledger, type LedgerIdentity, Orgs } from '@c2m/shared';
+
+// fabric-contract-api logs every decorator at info; the bench prints only its table.
+const require = createRequire(import.meta.url);
+for (const name of ['fabric-contract-api/lib/logger', 'fabric-shim/lib/logger']) require(name).setLevel('CRITICAL');
+process.env.CORE_CHAINCODE_LOGGING_LEVEL = 'CRITICAL';
+
+type Op = 'register' | 'anchor';
+type SignerKind = 'message' | 'pool' | 'digest';
+
+interface CaseResult {
+  readonly op: Op;
+  readonly signer: SignerKind;
+  readonly clients: number;
+  readonly committed: number;
+  readonly failed: number;
+  readonly seconds: number;
+  readonly tps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly blocks: number;
+  /** Event-loop utilisation: the share of wall time the one JS thread was busy. */
+  readonly busy: number;
+  /** Process CPU (user + system, all threads) per committed transaction. */
+  readonly cpuMsPerTx: number;
+}
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '3' },
+    clients: { type: 'string', default: '1,10,100' },
+    ops: { type: 'string', default: 'register,anchor' },
+    signers: { type: 'string', default: 'message,digest' },
+    'block-size': { type: 'string', default: '100' },
+    'block-timeout': { type: 'string', default: '50' },
+  },
+});
+const seconds = Number(values.seconds);
+const clientCounts = values.clients.split(',').map(Number);
+const ops = values.ops.split(',') as Op[];
+const signers = values.signers.split(',') as SignerKind[];
+const blockSize = Number(values['block-size']);
+const blockTimeoutMs = Number(values['block-timeout']);
+
+/** The store keeps each identity's key next to its certificate (an MSP folder); find it by the certificate. */
+async function keysByCertificate(dir: string, out = new Map<string, KeyObject>()): Promise<Map<string, KeyObject>> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      const cert = await readFile(join(path, 'signcerts', 'cert.pem'), 'utf8').catch(() => undefined);
+      const key = await readFile(join(path, 'keystore', 'key.pem'), 'utf8').catch(() => undefined);
+      if (cert && key) out.set(cert, createPrivateKey(key));
+      else await keysByCertificate(path, out);
+    }
+  }
+  return out;
+}
+
+const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+function derInt(bytes: Buffer, at: number): { value: bigint; next: number } {
+  if (bytes[at] !== 0x02) throw new Error('DER: expected INTEGER');
+  const len = bytes[at + 1]!;
+  return { value: BigInt(`0x${bytes.subarray(at + 2, at + 2 + len).toString('hex') || '0'}`), next: at + 2 + len };
+}
+
+function encodeDerInt(v: bigint): Buffer {
+  let hex = v.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  let b = Buffer.from(hex, 'hex');
+  if (b[0]! & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
+  return Buffer.concat([Buffer.from([0x02, b.length]), b]);
+}
+
+/** Fabric rejects high-S ECDSA signatures; OpenSSL produces either, so fold S into the lower half. */
+function lowS(der: Buffer): Uint8Array {
+  const r = derInt(der, 2);
+  const s = derInt(der, r.next);
+  if (s.value <= P256_N / 2n) return der;
+  const body = Buffer.concat([encodeDerInt(r.value), encodeDerInt(P256_N - s.value)]);
+  return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+}
+
+/** node:crypto's callback form signs on libuv's thread pool, next to the JavaScript thread. */
+function signOnThreadPool(key: KeyObject, message: Uint8Array): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    sign('sha256', message, { key, dsaEncoding: 'der' }, (err, der) => (err ? reject(err) : resolve(lowS(der))));
+  });
+}
+
+function withSigner(identity: LedgerIdentity, kind: SignerKind, keys: Map<string, KeyObject>): LedgerIdentity {
+  if (kind === 'digest') return identity;
+  const key = keys.get(identity.certificatePem);
+  if (!key) throw new Error(`no key found for ${identity.mspId}`);
+  if (kind === 'pool') return { ...identity, signMessage: (message) => signOnThreadPool(key, message) };
+  return { ...identity, signMessage: async (message) => signMessage(key, message) };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+let seq = 0;
+const merkleRoot = 'ab'.repeat(32);
+const publicKeyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+  type: 'spki',
+  format: 'pem',
+}) as string;
+
+async function runCase(
+  store: IdentityStore,
+  keys: Map<string, KeyObject>,
+  op: Op,
+  signer: SignerKind,
+  clients: number,
+  durationSeconds = seconds,
+): Promise<CaseResult> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'c2m-bench-ledger-'));
+  const peers = Object.fromEntries(
+    store.orgs().map((o) => [o.mspId, withSigner(store.peerIdentity(o.mspId), signer, keys)]),
+  );
+  let ledger: Ledger | undefined;
+  try {
+    ledger = await openEmbeddedLedger({
+      dataDir,
+      contracts,
+      peers,
+      caCertificates: store.caCertificates(),
+      blockSize,
+      blockTimeoutMs,
+    });
+    const admin = withSigner(store.userIdentity('platform'), signer, keys);
+    const factory = withSigner(store.userIdentity('factory1'), signer, keys);
+    const orgs = orgsContract(ledger, admin);
+    for (const o of store.orgs()) {
+      if (o.mspId !== Orgs.platform) await orgs.registerOrg({ mspId: o.mspId, kind: o.kind, name: o.mspId });
+    }
+    const devices = devicesContract(ledger, factory);
+    const anchors = anchorsContract(ledger, admin);
+    const one = (): Promise<unknown> => {
+      const n = ++seq;
+      if (op === 'register') {
+        return devices.registerDevice({
+          deviceId: `bench-dev-${n}`,
+          model: 'SKM-200',
+          serial: `SN${n}`,
+          line: 'line-1',
+          certificateFingerprint: n.toString(16).padStart(64, '0'),
+          publicKeyPem,
+        });
+      }
+      const t = new Date(1_764_000_000_000 + n * 1000).toISOString();
+      return anchors.anchorBatch({
+        batchId: `bench-batch-${n}`,
+        factoryMspId: Orgs.factory1,
+        merkleRootHex: merkleRoot,
+        eventCount: 100,
+        firstEventTime: t,
+        lastEventTime: t,
+      });
+    };
+    const startHeight = await ledger.height();
+    const latencies: number[] = [];
+    let failed = 0;
+    let firstError: unknown;
+    const elu0 = performance.eventLoopUtilization();
+    const cpu0 = process.cpuUsage();
+    const start = performance.now();
+    const deadline = start + durationSeconds * 1000;
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        while (performance.now() < deadline) {
+          const t0 = performance.now();
+          try {
+            await one();
+            latencies.push(performance.now() - t0);
+          } catch (err) {
+            failed++;
+            firstError ??= err;
+          }
+        }
+      }),
+    );
+    const elapsed = (performance.now() - start) / 1000;
+    const elu = performance.eventLoopUtilization(elu0).utilization;
+    const cpu = process.cpuUsage(cpu0);
+    if (firstError) console.error(`${op}/${signer}/${clients}: first failure:`, (firstError as Error).message);
+    latencies.sort((a, b) => a - b);
+    return {
+      op,
+      signer,
+      clients,
+      committed: latencies.length,
+      failed,
+      seconds: elapsed,
+      tps: latencies.length / elapsed,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      blocks: (await ledger.height()) - startHeight,
+      busy: elu,
+      cpuMsPerTx: (cpu.user + cpu.system) / 1000 / Math.max(1, latencies.length),
+    };
+  } finally {
+    await ledger?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const identityDir = await mkdtemp(join(tmpdir(), 'c2m-bench-identity-'));
+  try {
+    const store = await openIdentityStore({ dataDir: identityDir });
+    const keys = await keysByCertificate(identityDir);
+    // The fast signer must produce what Fabric accepts: a low-S signature that verifies.
+    for (const key of [...keys.values()].slice(0, 2)) {
+      for (let i = 0; i < 16; i++) {
+        const msg = Buffer.from(`check ${i}`);
+        const sig = await signOnThreadPool(key, msg);
+        if (!isLowS(sig) || !verify('sha256', msg, key, sig)) throw new Error('thread-pool signer self-check failed');
+      }
+    }
+    // Warm the JIT and the module graph so the first measured case is not penalised.
+    await runCase(store, keys, ops[0]!, 'message', 10, 1);
+    const results: CaseResult[] = [];
+    for (const op of ops) {
+      for (const clients of clientCounts) {
+        for (const signer of signers) {
+          const r = await runCase(store, keys, op, signer, clients);
+          results.push(r);
+          console.error(`${op} ${signer} x${clients}: ${r.tps.toFixed(0)} tx/s`);
+        }
+      }
+    }
+    console.log(
+      `\nembedded ledger, block size ${blockSize}, block timeout ${blockTimeoutMs} ms, ${seconds} s per case, node ${process.version}`,
+    );
+    console.log(
+      '| op | signer | clients | committed | failed | tx/s | p50 ms | p99 ms | blocks | loop busy | CPU ms/tx |',
+    );
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of results) {
+      console.log(
+        `| ${r.op} | ${r.signer === 'digest' ? 'digest (baseline)' : r.signer} | ${r.clients} | ${r.committed} | ${r.failed} | ${r.tps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.blocks} | ${(r.busy * 100).toFixed(0)}% | ${r.cpuMsPerTx.toFixed(2)} |`,
+      );
+    }
+    for (const op of ops) {
+      for (const clients of clientCounts) {
+        const base = results.find((r) => r.op === op && r.clients === clients && r.signer === 'digest');
+        const fast = results.find((r) => r.op === op && r.clients === clients && r.signer === 'message');
+        if (base && fast)
+          console.log(`${op} x${clients}: message signer ${(fast.tps / base.tps).toFixed(2)}x baseline`);
+      }
+    }
+  } finally {
+    await rm(identityDir, { recursive: true, force: true });
+  }
+}
+
+await main();
