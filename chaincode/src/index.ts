@@ -4,7 +4,14 @@ import { OrgsContract } from './contracts/orgs-contract.js';
 import { WorkOrdersContract } from './contracts/work-orders-contract.js';
 
 export type { AnchorRecord } from './contracts/anchors-contract.js';
-export type { CertificationAnswer, DeviceRecord, StatusChange } from './contracts/devices-contract.js';
+export {
+  type CertificationAnswer,
+  type DeviceAction,
+  DeviceActions,
+  type DeviceRecord,
+  type PossessionProof,
+  type StatusChange,
+} from './contracts/devices-contract.js';
 export type { OrgRecord } from './contracts/orgs-contract.js';
 export {
   type MilestoneRecord,

@@ -27,6 +27,7 @@ describe('contract metadata as a peer loads it', () => {
     assert.deepEqual(txs('Devices'), {
       RegisterDevice: 'submit',
       CertifyDevice: 'submit',
+      RotateDeviceKey: 'submit',
       SuspendDevice: 'submit',
       ReactivateDevice: 'submit',
       RevokeDevice: 'submit',

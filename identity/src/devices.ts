@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { CodedError, ErrorCodes } from '@c2m/shared';
 import { importSigningKey, importVerifyingKey, SIGNING_ALGORITHM, x509 } from './x509.js';
 
@@ -44,5 +44,21 @@ export function assertDeviceId(deviceId: string): void {
       ErrorCodes.VALIDATION_FAILED,
       `device id must match ${DEVICE_ID_PATTERN.source}, got ${JSON.stringify(deviceId)}`,
     );
+  }
+}
+
+/**
+ * The public key (SPKI PEM) a PKCS#10 request carries, without checking its
+ * signature (`issueDeviceCertificate` does that). Lets a registrar recognise a
+ * request for a key it has already registered. Throws VALIDATION_FAILED.
+ */
+export function csrPublicKeyPem(csrPem: string): string {
+  try {
+    const csr = new x509.Pkcs10CertificateRequest(csrPem);
+    return createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' })
+      .export({ type: 'spki', format: 'pem' })
+      .toString();
+  } catch {
+    throw new CodedError(ErrorCodes.VALIDATION_FAILED, 'CSR is not a PEM PKCS#10 request');
   }
 }

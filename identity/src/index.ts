@@ -8,6 +8,7 @@ export {
 export { demoConsortium, demoUsers, type OrgDescription, type UserSeed } from './consortium.js';
 export {
   createDeviceCsr,
+  csrPublicKeyPem,
   DEVICE_ID_PATTERN,
   type DeviceKeyPair,
   type DeviceSubject,

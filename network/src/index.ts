@@ -1,9 +1,12 @@
 export type {
   AnchorRecord,
   CertificationAnswer,
+  DeviceAction,
   DeviceRecord,
   MilestoneRecord,
   OrgRecord,
+  PossessionProof,
+  StatusChange,
   WorkOrderRecord,
   WorkOrderStatus,
 } from '@c2m/chaincode';
@@ -19,7 +22,7 @@ export type {
 } from '@c2m/shared';
 export type { BatchAnchor } from './contracts/anchors.js';
 export { type AnchorsContract, anchorsContract } from './contracts/anchors.js';
-export type { DeviceHistoryEntry, DeviceRegistration } from './contracts/devices.js';
+export type { Certification, DeviceHistoryEntry, DeviceRegistration, KeyRotation } from './contracts/devices.js';
 export { type DevicesContract, devicesContract } from './contracts/devices.js';
 export { type OrgsContract, orgsContract } from './contracts/orgs.js';
 export type { Committed, Paged, PageOptions } from './contracts/submit.js';

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { contracts } from '@c2m/chaincode';
 import { Orgs } from '@c2m/shared';
 import { devicesContract, openEmbeddedLedger } from '../src/index.js';
+import { certification, TEST_DEVICE_PUBLIC_KEY } from './helpers/devices.js';
 import { startNetwork, type TestNetwork } from './helpers/network.js';
 
 const device = (deviceId: string) => ({
@@ -17,7 +18,7 @@ const device = (deviceId: string) => ({
   serial: 's',
   line: 'l',
   certificateFingerprint: '0a'.repeat(32),
-  publicKeyPem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n',
+  publicKeyPem: TEST_DEVICE_PUBLIC_KEY,
 });
 
 /** Splits the block file into records: [u32 len][32-byte sha256][body]. */
@@ -45,7 +46,10 @@ describe('durability', () => {
     const f1 = devicesContract(net.ledger, net.factory1);
     await f1.registerDevice(device('dev-a'));
     await f1.registerDevice(device('dev-b'));
-    await devicesContract(net.ledger, net.certifier).certifyDevice('dev-a', new Date(Date.now() + 1e8));
+    await devicesContract(net.ledger, net.certifier).certifyDevice(
+      'dev-a',
+      certification('dev-a', new Date(Date.now() + 1e8)),
+    );
   });
   after(async () => net.cleanup());
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCodes } from '@c2m/shared';
 import { CommitError, devicesContract } from '../src/index.js';
+import { certification, TEST_DEVICE_PUBLIC_KEY } from './helpers/devices.js';
 import { startNetwork, type TestNetwork } from './helpers/network.js';
 
 const device = (deviceId: string) => ({
@@ -10,7 +11,7 @@ const device = (deviceId: string) => ({
   serial: 's',
   line: 'l',
   certificateFingerprint: 'ef'.repeat(32),
-  publicKeyPem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n',
+  publicKeyPem: TEST_DEVICE_PUBLIC_KEY,
 });
 
 describe('MVCC', () => {
@@ -19,7 +20,10 @@ describe('MVCC', () => {
     // A long timeout puts both transactions into one block, the case Fabric checks against earlier txs in the block.
     net = await startNetwork({ blockTimeoutMs: 30 });
     await devicesContract(net.ledger, net.factory1).registerDevice(device('dev-m'));
-    await devicesContract(net.ledger, net.certifier).certifyDevice('dev-m', new Date(Date.now() + 1e8));
+    await devicesContract(net.ledger, net.certifier).certifyDevice(
+      'dev-m',
+      certification('dev-m', new Date(Date.now() + 1e8)),
+    );
   });
   after(async () => net.cleanup());
 
@@ -50,8 +54,8 @@ describe('MVCC', () => {
     await devicesContract(net.ledger, net.factory1).registerDevice(device('dev-r'));
     const until = new Date(Date.now() + 1e8);
     const results = await Promise.all([
-      certifier.certifyDevice('dev-r', until),
-      certifier.certifyDevice('dev-r', until),
+      certifier.certifyDevice('dev-r', certification('dev-r', until)),
+      certifier.certifyDevice('dev-r', certification('dev-r', until)),
     ]);
     assert.notEqual(results[0].txId, results[1].txId);
     assert.equal((await certifier.readDevice('dev-r')).revision, 3);

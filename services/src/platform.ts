@@ -9,6 +9,7 @@ import { createPool, ensureDatabase, migrate } from './db/database.js';
 import { createDemandService } from './demand/demand-service.js';
 import { createForecastPool } from './demand/forecast-pool.js';
 import { createForecastRuns } from './demand/forecast-runs.js';
+import { createDeviceBulk } from './iot/device-bulk.js';
 import { createDeviceRegistry } from './iot/device-registry.js';
 import { createDevicesService } from './iot/devices-service.js';
 import { createIngest } from './iot/ingest.js';
@@ -98,6 +99,16 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       registry,
       issueCertificate: (mspId, csrPem, deviceId) => identity.issueDeviceCertificate(mspId, csrPem, { deviceId }),
     });
+    const deviceBulk = createDeviceBulk({
+      pool,
+      ledger: ledgerAccess,
+      devices,
+      issueCertificate: (mspId, csrPem, deviceId) => identity.issueDeviceCertificate(mspId, csrPem, { deviceId }),
+      connection,
+      prefix,
+      logger,
+    });
+    closers.push(() => deviceBulk.close());
     const trace = createTraceService({
       pool,
       ledger: ledgerAccess,
@@ -132,6 +143,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     if (options.workers !== false) {
       dispatcher.start();
       await forecastRuns.start();
+      deviceBulk.start();
       await outbox.start();
       await anchorer.start();
       await ingest.start();
@@ -191,6 +203,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       demand,
       forecastRuns,
       devices,
+      deviceBulk,
       trace,
       dispatcher,
       outbox,

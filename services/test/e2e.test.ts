@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
 import request from 'supertest';
 import { signDeviceMessage } from '../src/iot/device-message.js';
+import { signPossessionChallenge } from '../src/iot/possession.js';
 import { loadOrCreateDevice, nextMessage, runSimulator, type SimulatedDevice, topicFor } from '../src/iot/simulator.js';
 import type { ProofBundle } from '../src/trace/proof-bundle.js';
 import { verifyProofBundle } from '../src/trace/verify-bundle.js';
@@ -177,16 +178,26 @@ describe('walking skeleton: order to verified proof bundle', () => {
       devices.push(device);
     }
     const byFactory = await request(t.app.server)
-      .post(`/api/devices/${devices[0]?.deviceId}/certify`)
+      .post(`/api/devices/${devices[0]?.deviceId}/challenges`)
       .set(as(factoryUser))
       .send({})
       .expect(403);
     assert.equal(byFactory.body.code, 'FORBIDDEN');
     for (const d of devices) {
+      // Proof of possession: the certifier's challenge, signed by the device's own key.
+      const c = await request(t.app.server)
+        .post(`/api/devices/${d.deviceId}/challenges`)
+        .set(as('certifier'))
+        .send({})
+        .expect(201);
       const res = await request(t.app.server)
         .post(`/api/devices/${d.deviceId}/certify`)
         .set(as('certifier'))
-        .send({ note: 'calibrated' })
+        .send({
+          challengeId: c.body.challengeId,
+          signature: signPossessionChallenge(d.privateKey, d.deviceId, c.body.challenge),
+          note: 'calibrated',
+        })
         .expect(200);
       assert.equal(res.body.status, 'CERTIFIED');
     }

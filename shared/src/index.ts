@@ -9,6 +9,11 @@ export {
   LedgerEvents,
   type Milestone,
   Milestones,
+  POSSESSION_CHALLENGE_MAX_AGE_MS,
+  POSSESSION_CHALLENGE_TAG,
+  type PossessionChallenge,
+  parsePossessionChallenge,
+  possessionChallengeText,
 } from './domain.js';
 export { CodedError, codedMessage, type ErrorCode, ErrorCodes, parseCodedMessage } from './errors.js';
 export {

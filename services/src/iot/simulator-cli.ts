@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiClient } from '../demo/api-client.js';
+import { certifyWithProof } from './possession.js';
 import { loadOrCreateDevice, runSimulator, type SimulatedDevice, saveDevice } from './simulator.js';
 
 /*
@@ -56,7 +57,8 @@ for (let i = 1; i <= n; i++) {
       line: 'line-sim',
       csrPem,
     });
-    await certifier?.post(`/api/devices/${deviceId}/certify`, { note: 'simulator' });
+    // The simulator holds the device key, so it answers the certifier's proof-of-possession challenge itself.
+    if (certifier) await certifyWithProof(certifier, deviceId, device.privateKey, { note: 'simulator' });
   }
   devices.push(device);
 }

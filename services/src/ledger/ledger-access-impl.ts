@@ -52,9 +52,28 @@ export async function createLedgerAccess(
       const r = await devicesContract(ledger, as(username)).registerDevice(device);
       return { txId: r.txId, blockNumber: r.blockNumber };
     },
-    async certifyDevice(username, deviceId, validUntil, note) {
-      const r = await devicesContract(ledger, as(username)).certifyDevice(deviceId, validUntil, note);
+    async certifyDevice(username, deviceId, certification) {
+      const r = await devicesContract(ledger, as(username)).certifyDevice(deviceId, certification);
       return { txId: r.txId, blockNumber: r.blockNumber };
+    },
+    async suspendDevice(username, deviceId, note) {
+      const r = await devicesContract(ledger, as(username)).suspend(deviceId, note);
+      return { txId: r.txId, blockNumber: r.blockNumber };
+    },
+    async reactivateDevice(username, deviceId, note) {
+      const r = await devicesContract(ledger, as(username)).reactivate(deviceId, note);
+      return { txId: r.txId, blockNumber: r.blockNumber };
+    },
+    async revokeDevice(username, deviceId, note) {
+      const r = await devicesContract(ledger, as(username)).revoke(deviceId, note);
+      return { txId: r.txId, blockNumber: r.blockNumber };
+    },
+    async rotateDeviceKey(username, deviceId, rotation) {
+      const r = await devicesContract(ledger, as(username)).rotateKey(deviceId, rotation);
+      return { txId: r.txId, blockNumber: r.blockNumber };
+    },
+    async deviceCertifiedAt(username, deviceId, time) {
+      return devicesContract(ledger, as(username)).wasCertifiedAt(deviceId, time);
     },
     async readDevice(username, deviceId) {
       return toDevice(await devicesContract(ledger, as(username)).readDevice(deviceId));

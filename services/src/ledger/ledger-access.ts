@@ -23,6 +23,14 @@ export interface LedgerDevice {
   readonly [extra: string]: unknown;
 }
 
+export interface LedgerCertificationAnswer {
+  readonly deviceId: string;
+  readonly at: string;
+  readonly certified: boolean;
+  readonly status: string | null;
+  readonly validUntil: string | null;
+}
+
 export interface LedgerDeviceHistoryEntry {
   readonly txId: string;
   readonly timestamp: string;
@@ -58,7 +66,23 @@ export interface LedgerAccess {
       publicKeyPem: string;
     },
   ): Promise<TxRef>;
-  certifyDevice(username: string, deviceId: string, validUntil: string, note: string): Promise<TxRef>;
+  /** `proof`: the device's signature over a challenge; the chaincode verifies it against the ledger key. */
+  certifyDevice(
+    username: string,
+    deviceId: string,
+    certification: { validUntil: string; note: string; proof: { challenge: string; signature: string } },
+  ): Promise<TxRef>;
+  suspendDevice(username: string, deviceId: string, note: string): Promise<TxRef>;
+  reactivateDevice(username: string, deviceId: string, note: string): Promise<TxRef>;
+  revokeDevice(username: string, deviceId: string, note: string): Promise<TxRef>;
+  /** By the owning factory: the device returns to REGISTERED with the new key. */
+  rotateDeviceKey(
+    username: string,
+    deviceId: string,
+    rotation: { certificateFingerprint: string; publicKeyPem: string; note: string },
+  ): Promise<TxRef>;
+  /** The chaincode's answer from the device's ledger history. */
+  deviceCertifiedAt(username: string, deviceId: string, time: string): Promise<LedgerCertificationAnswer>;
   readDevice(username: string, deviceId: string): Promise<LedgerDevice>;
   deviceHistory(username: string, deviceId: string): Promise<LedgerDeviceHistoryEntry[]>;
   commitWorkOrder(

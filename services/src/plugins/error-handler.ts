@@ -25,6 +25,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   [ErrorCodes.MVCC_READ_CONFLICT]: 409,
   [ErrorCodes.DEVICE_NOT_CERTIFIED]: 409,
   [ErrorCodes.DEVICE_REVOKED]: 409,
+  [ErrorCodes.POSSESSION_NOT_PROVEN]: 400,
   [ErrorCodes.LEDGER_UNAVAILABLE]: 503,
 };
 
