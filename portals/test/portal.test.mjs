@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, sign } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -379,7 +379,16 @@ describe('portals in headless Chromium against the demo platform', { skip, timeo
     assert.equal(await page.getByTestId('device-certify').count(), registered);
     await shot(page, '3-certifier');
 
+    // Proof of possession: the portal shows the challenge; the device (here the test, holding its key) signs it.
     await row.getByTestId('device-certify').click();
+    const challenge = await row.getByTestId('certify-challenge').inputValue();
+    assert.match(challenge, new RegExp(`^C2M-POP/1 ${deviceId} `));
+    const signature = sign('sha256', Buffer.from(challenge), {
+      key: keys.privateKey,
+      dsaEncoding: 'ieee-p1363',
+    }).toString('base64url');
+    await row.getByTestId('certify-signature').fill(signature);
+    await row.getByTestId('certify-submit').click();
     await page.getByTestId('certify-message').waitFor();
     await page.locator(`[data-testid="device-row"][data-device-id="${deviceId}"][data-status="CERTIFIED"]`).waitFor();
     assert.equal(await row.getByTestId('device-certify').count(), 0);

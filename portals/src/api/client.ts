@@ -5,6 +5,7 @@ import type {
   CertifyRequest,
   DeclineOfferRequest,
   Device,
+  DeviceChallenge,
   DeviceEvent,
   HealthStatus,
   ItemList,
@@ -105,7 +106,9 @@ export function createApiClient(options: ApiClientOptions) {
 
     listDevices: () => request<ItemList<Device>>('GET', '/api/devices'),
     getDevice: (deviceId: string) => request<Device>('GET', `/api/devices/${enc(deviceId)}`),
-    certifyDevice: (deviceId: string, body: CertifyRequest = {}) =>
+    issueDeviceChallenge: (deviceId: string) =>
+      request<DeviceChallenge>('POST', `/api/devices/${enc(deviceId)}/challenges`),
+    certifyDevice: (deviceId: string, body: CertifyRequest) =>
       request<Device>('POST', `/api/devices/${enc(deviceId)}/certify`, body),
 
     listAnchors: () => request<ItemList<Anchor>>('GET', '/api/anchors'),

@@ -156,7 +156,18 @@ export interface Device {
   history?: { txId: string; timestamp: string; status: string }[];
 }
 
+/** A single-use proof-of-possession challenge: the device signs `challenge` (ES256, r||s, base64url). */
+export interface DeviceChallenge {
+  challengeId: string;
+  deviceId: string;
+  challenge: string;
+  issuedAt: string;
+  expiresAt: string;
+}
+
 export interface CertifyRequest {
+  challengeId: string;
+  signature: string;
   validUntil?: string;
   note?: string;
 }

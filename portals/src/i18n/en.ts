@@ -135,6 +135,11 @@ export const en = {
     fingerprint: 'Certificate fingerprint',
     certify: 'Certify',
     certified: 'Device {{id}} certified.',
+    challengeIntro:
+      'Proof of possession: have device {{id}} sign this challenge with its own key (valid until {{expires}}), then paste its signature.',
+    signature: 'Device signature',
+    submitProof: 'Certify with this proof',
+    cancel: 'Cancel',
   },
   certifier: {
     title: 'Certifier portal',

@@ -135,6 +135,10 @@ export const zh: Translation = {
     fingerprint: '证书指纹',
     certify: '认证',
     certified: '设备 {{id}} 已认证。',
+    challengeIntro: '持有证明：请让设备 {{id}} 用自己的私钥签署此挑战（有效期至 {{expires}}），然后粘贴其签名。',
+    signature: '设备签名',
+    submitProof: '以此证明认证',
+    cancel: '取消',
   },
   certifier: {
     title: '认证门户',

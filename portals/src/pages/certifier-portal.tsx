@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Device } from '../api';
+import type { Device, DeviceChallenge } from '../api';
 import { DevicesTable } from '../components/devices-table';
 import { Badge, Card, Empty, ErrorNote, PageTitle } from '../components/ui';
 import { errorMessage, isoDateInDays } from '../lib/format';
@@ -9,6 +9,13 @@ import { usePoll } from '../lib/use-poll';
 
 const REFRESH_MS = 5000;
 
+/**
+ * Certification needs the device's proof of possession: the platform issues a
+ * challenge, the device signs it with its own key (which never leaves it), and
+ * the certifier pastes the signature back. The portal cannot sign for the
+ * device, so it shows the challenge and the command that signs it on the
+ * device side.
+ */
 function CertifyButton({
   device,
   validUntil,
@@ -22,32 +29,82 @@ function CertifyButton({
   const { api } = useSession();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
+  const [challenge, setChallenge] = useState<DeviceChallenge>();
+  const [signature, setSignature] = useState('');
   if (device.status !== 'REGISTERED') return null;
+  const run = async (fn: () => Promise<void>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await fn();
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (!challenge) {
+    return (
+      <>
+        <button
+          type="button"
+          className="btn btn-small btn-primary"
+          data-testid="device-certify"
+          disabled={busy}
+          onClick={() =>
+            run(async () => {
+              setSignature('');
+              setChallenge(await api.issueDeviceChallenge(device.deviceId));
+            })
+          }
+        >
+          {t('devices.certify')}
+        </button>
+        {error && <div className="note note-error small">{error}</div>}
+      </>
+    );
+  }
   return (
-    <>
+    <div className="certify-proof" data-testid="certify-proof">
+      <p className="small">{t('devices.challengeIntro', { id: device.deviceId, expires: challenge.expiresAt })}</p>
+      <textarea readOnly rows={3} data-testid="certify-challenge" value={challenge.challenge} />
+      <p className="small muted">
+        <code>{`node services/dist/src/iot/sign-challenge-cli.js --device ${device.deviceId} --key <device-key.pem>`}</code>
+      </p>
+      <label className="inline-field">
+        <span>{t('devices.signature')}</span>
+        <input
+          type="text"
+          data-testid="certify-signature"
+          value={signature}
+          onChange={(e) => setSignature(e.target.value.trim())}
+        />
+      </label>
       <button
         type="button"
         className="btn btn-small btn-primary"
-        data-testid="device-certify"
-        disabled={busy}
-        onClick={async () => {
-          setBusy(true);
-          setError(undefined);
-          try {
+        data-testid="certify-submit"
+        disabled={busy || signature === ''}
+        onClick={() =>
+          run(async () => {
             // validUntil is a date; the certification lasts through the end of that day (UTC).
-            await api.certifyDevice(device.deviceId, validUntil ? { validUntil: `${validUntil}T23:59:59.000Z` } : {});
+            await api.certifyDevice(device.deviceId, {
+              challengeId: challenge.challengeId,
+              signature,
+              ...(validUntil ? { validUntil: `${validUntil}T23:59:59.000Z` } : {}),
+            });
+            setChallenge(undefined);
             onDone(t('devices.certified', { id: device.deviceId }));
-          } catch (e) {
-            setError(errorMessage(e));
-          } finally {
-            setBusy(false);
-          }
-        }}
+          })
+        }
       >
-        {t('devices.certify')}
+        {t('devices.submitProof')}
+      </button>
+      <button type="button" className="btn btn-small" disabled={busy} onClick={() => setChallenge(undefined)}>
+        {t('devices.cancel')}
       </button>
       {error && <div className="note note-error small">{error}</div>}
-    </>
+    </div>
   );
 }
 
