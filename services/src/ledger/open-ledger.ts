@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { IdentityStore } from '@c2m/identity';
-import { openEmbeddedLedger } from '@c2m/network';
+import { loadFabricSettings, openEmbeddedLedger, openFabricLedger } from '@c2m/network';
 import type { Ledger } from '@c2m/shared';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -9,12 +9,31 @@ import type { Config } from '../config.js';
 /**
  * Opens the ledger the configuration names. `embedded` runs the compiled
  * chaincode in this process with Fabric's transaction flow, each org's peer
- * identity endorsing; `fabric` (a real network through the Fabric Gateway)
- * comes with the ledger issue.
+ * identity endorsing; `fabric` is a real network through the Fabric Gateway,
+ * described by the connection settings file in FABRIC_CONNECTION.
  */
 export async function openLedger(config: Config, identity: IdentityStore, logger: Logger): Promise<Ledger> {
   if (config.ledger === 'fabric') {
-    throw new Error('LEDGER=fabric: the Fabric Gateway client is not wired into the platform yet; use LEDGER=embedded');
+    const file = process.env.FABRIC_CONNECTION;
+    if (!file) {
+      throw new Error(
+        'LEDGER=fabric needs FABRIC_CONNECTION: the connection settings file network/fabric/scripts/network.sh writes (network/fabric/build/connection.json)',
+      );
+    }
+    // Users still sign with the identity store's keys: the peers accept them only when the store's org CAs
+    // are the channel's (see network/README.md, "Identities on a real network").
+    const settings = await loadFabricSettings(file);
+    const ledger = await openFabricLedger(settings);
+    logger.info(
+      {
+        channel: ledger.channel,
+        chaincode: ledger.chaincode,
+        height: await ledger.height(),
+        orgs: Object.keys(settings.peers),
+      },
+      'fabric ledger open',
+    );
+    return ledger;
   }
   // fabric-contract-api logs every decorator at info, and every refused transaction at error, in its own
   // text format. On the embedded ledger a refusal is an ordinary answer carried back to the caller, so keep
