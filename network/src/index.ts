@@ -60,4 +60,11 @@ export {
 } from './fabric/settings.js';
 export { type EmbeddedLedgerOptions, openEmbeddedLedger } from './internal/embedded-ledger.js';
 export type { CollectionConfig } from './internal/simulator.js';
-export { evaluatePolicy, formatPolicy, type Policy, type PolicyIdentity, parsePolicy } from './policy.js';
+export {
+  evaluatePolicy,
+  formatPolicy,
+  type Policy,
+  type PolicyIdentity,
+  parsePolicy,
+  policyFromSignaturePolicyEnvelope,
+} from './policy.js';

@@ -9,6 +9,8 @@
  * the signatures it used.
  */
 
+import { common, msp } from '@hyperledger/fabric-protos';
+
 export type PrincipalRole = 'member' | 'peer' | 'admin' | 'client' | 'orderer';
 
 export type Policy =
@@ -138,4 +140,49 @@ export function defaultPolicy(platformMspId: string, otherMspIds: readonly strin
   const others = otherMspIds.filter((m) => m !== platformMspId);
   if (others.length === 0) return `AND('${platformMspId}.peer')`;
   return `AND('${platformMspId}.peer', OutOf(1, ${others.map((m) => `'${m}.peer'`).join(', ')}))`;
+}
+
+const MSP_ROLES: Readonly<Record<number, PrincipalRole>> = {
+  0: 'member',
+  1: 'admin',
+  2: 'client',
+  3: 'peer',
+  4: 'orderer',
+};
+
+/**
+ * Reads a key-level endorsement policy as chaincode sets it (`setStateValidationParameter` with the bytes of
+ * fabric-shim's `KeyEndorsementPolicy.getPolicy()`): a `common.SignaturePolicyEnvelope` of MSP-role principals.
+ * Throws PolicyParseError for anything else (other principal kinds, out-of-range references).
+ */
+export function policyFromSignaturePolicyEnvelope(bytes: Uint8Array): Policy {
+  let envelope: common.SignaturePolicyEnvelope;
+  try {
+    envelope = common.SignaturePolicyEnvelope.deserializeBinary(bytes);
+  } catch (err) {
+    throw new PolicyParseError(`not a SignaturePolicyEnvelope: ${(err as Error).message}`);
+  }
+  const principals = envelope.getIdentitiesList().map((p, i) => {
+    if (p.getPrincipalClassification() !== msp.MSPPrincipal.Classification.ROLE) {
+      throw new PolicyParseError(`principal ${i} is not an MSP role`);
+    }
+    const role = msp.MSPRole.deserializeBinary(p.getPrincipal_asU8());
+    const name = MSP_ROLES[role.getRole()];
+    if (!name) throw new PolicyParseError(`principal ${i} has unknown role ${role.getRole()}`);
+    return { kind: 'principal', mspId: role.getMspIdentifier(), role: name } as const;
+  });
+  const convert = (rule: common.SignaturePolicy | undefined, depth: number): Policy => {
+    if (!rule || depth > 32) throw new PolicyParseError('policy rule missing or nested too deeply');
+    if (rule.getTypeCase() === common.SignaturePolicy.TypeCase.SIGNED_BY) {
+      const principal = principals[rule.getSignedBy()];
+      if (!principal) throw new PolicyParseError(`rule refers to missing principal ${rule.getSignedBy()}`);
+      return principal;
+    }
+    const nOutOf = rule.getNOutOf();
+    if (!nOutOf) throw new PolicyParseError('rule is neither signed_by nor n_out_of');
+    const rules = nOutOf.getRulesList().map((r) => convert(r, depth + 1));
+    if (nOutOf.getN() > rules.length) throw new PolicyParseError(`OutOf(${nOutOf.getN()}) over ${rules.length} rules`);
+    return { kind: 'outOf', n: nOutOf.getN(), rules };
+  };
+  return convert(envelope.getRule(), 0);
 }

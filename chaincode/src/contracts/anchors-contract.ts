@@ -1,6 +1,7 @@
 import { canonicalJson, LedgerEvents, OrgKinds, Orgs, Roles } from '@c2m/shared';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { type Actor, actor, caller, orgKind, requirePlatformRole } from '../lib/access.js';
+import { setRecordOwners } from '../lib/endorsement.js';
 import { ErrorCodes, fail } from '../lib/errors.js';
 import { KeyPrefixes, recordKey } from '../lib/keys.js';
 import { INDEX_VALUE, readRecord, writeRecord } from '../lib/marshal.js';
@@ -65,7 +66,10 @@ export class AnchorsContract extends Contract {
       recordKey(ctx, KeyPrefixes.anchorByFactory, record.factoryMspId, record.batchId),
       INDEX_VALUE,
     );
-    return writeRecord(ctx, key, record, LedgerEvents.batchAnchored);
+    const written = await writeRecord(ctx, key, record, LedgerEvents.batchAnchored);
+    // An anchor is evidence for the platform and the factory alike: neither can rewrite it without the other.
+    await setRecordOwners(ctx, key, [Orgs.platform, record.factoryMspId]);
+    return written;
   }
 
   /** Public: a verifier with a proof bundle needs the anchor without being a consortium insider. */

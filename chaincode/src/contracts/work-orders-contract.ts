@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson, LedgerEvents, type Milestone, Milestones, OrgKinds, Orgs } from '@c2m/shared';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { type Actor, actor, caller, orgKind, requireOrgKind } from '../lib/access.js';
+import { setRecordOwners } from '../lib/endorsement.js';
 import { ErrorCodes, fail } from '../lib/errors.js';
 import { Collections, KeyPrefixes, recordKey, TRANSIENT_TERMS_KEY } from '../lib/keys.js';
 import { INDEX_VALUE, readRecord, writeRecord } from '../lib/marshal.js';
@@ -105,7 +106,10 @@ export class WorkOrdersContract extends Contract {
     };
     await ctx.stub.putPrivateData(Collections.brandFactoryTerms, woId, terms);
     await ctx.stub.putState(recordKey(ctx, KeyPrefixes.workOrderByFactory, factory, woId), INDEX_VALUE);
-    return writeRecord(ctx, key, record, LedgerEvents.workOrderCommitted);
+    const written = await writeRecord(ctx, key, record, LedgerEvents.workOrderCommitted);
+    // The order belongs to its two parties: every later change needs both their peers, and no one else's.
+    await setRecordOwners(ctx, key, [record.brandMspId, record.factoryMspId]);
+    return written;
   }
 
   @Transaction()

@@ -17,7 +17,15 @@ import {
 } from '@c2m/shared';
 import type { peer } from '@hyperledger/fabric-protos';
 import { CommitError, EndorseError, type EndorsementDetail, LedgerCorruptError, SubmitError } from '../errors.js';
-import { defaultPolicy, evaluatePolicy, type Policy, type PolicyIdentity, parsePolicy, policyOrgs } from '../policy.js';
+import {
+  defaultPolicy,
+  evaluatePolicy,
+  type Policy,
+  type PolicyIdentity,
+  parsePolicy,
+  policyFromSignaturePolicyEnvelope,
+  policyOrgs,
+} from '../policy.js';
 import { IdentityError, MspRegistry, verifySignatureAsync } from './msp.js';
 import {
   buildEnvelope,
@@ -149,9 +157,14 @@ interface Endorsed {
   readonly endorsement?: EndorsementPb;
   readonly privateWrites?: readonly PrivateWrite[];
   readonly payload?: Uint8Array;
+  readonly rwset?: ReadWriteSet;
 }
 
 const ZERO_HASH = '0'.repeat(64);
+/** fabric-shim's metadata key for a key-level endorsement policy. */
+const VALIDATION_PARAMETER = 'VALIDATION_PARAMETER';
+/** Stands in for a key-level policy that does not parse: no set of signatures satisfies OutOf(1) of nothing. */
+const UNSATISFIABLE: Policy = { kind: 'outOf', n: 1, rules: [] };
 const DEFAULT_COLLECTION = 'brandFactoryTerms';
 
 function blockHash(header: BlockRecord['header']): string {
@@ -191,6 +204,7 @@ class EmbeddedLedger implements Ledger {
   readonly #blockTimeoutMs: number;
   readonly #listeners = new Set<() => void>();
   readonly #verifiedProposals = new WeakMap<peer.SignedProposal, Promise<boolean>>();
+  readonly #keyPolicies = new Map<string, Policy>();
   #pending: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
   #commitChain: Promise<void> = Promise.resolve();
@@ -289,8 +303,22 @@ class EmbeddedLedger implements Ledger {
   ): Promise<SubmittedTransaction> {
     this.#assertOpen();
     const { txId, signed, decoded, timestamp, headerBytes } = await this.#propose(identity, transaction, options);
-    const orgs = options.endorsingOrganizations ?? this.#discover(identity.mspId);
-    const results = await Promise.all(orgs.map((org) => this.#endorse(org, signed, decoded)));
+    let results: Endorsed[];
+    if (options.endorsingOrganizations) {
+      results = await Promise.all(options.endorsingOrganizations.map((org) => this.#endorse(org, signed, decoded)));
+    } else {
+      // As the Fabric Gateway does: simulate on one peer, then let the written keys' endorsement policies
+      // (key-level where set, else the chaincode's) pick the other endorsers.
+      const firstOrg = this.#peers.has(identity.mspId)
+        ? identity.mspId
+        : this.#discover(identity.mspId, [this.#policy])[0]!;
+      const first = await this.#endorse(firstOrg, signed, decoded);
+      const orgs = first.rwset ? this.#discover(firstOrg, this.#policiesFor(first.rwset)) : [firstOrg];
+      const rest = await Promise.all(
+        orgs.filter((o) => o !== firstOrg).map((org) => this.#endorse(org, signed, decoded)),
+      );
+      results = [first, ...rest];
+    }
     const failed = results.find((r) => r.detail.status >= 400 || !r.responsePayload);
     if (failed) {
       throw new EndorseError(failed.detail.message, { txId, details: results.map((r) => r.detail) });
@@ -332,7 +360,7 @@ class EmbeddedLedger implements Ledger {
     const { txId, signed, decoded } = await this.#propose(identity, transaction, options);
     const org =
       options.endorsingOrganizations?.[0] ??
-      (this.#peers.has(identity.mspId) ? identity.mspId : this.#discover(identity.mspId)[0]!);
+      (this.#peers.has(identity.mspId) ? identity.mspId : this.#discover(identity.mspId, [this.#policy])[0]!);
     const r = await this.#endorse(org, signed, decoded);
     if (r.detail.status >= 400) throw new EndorseError(r.detail.message, { txId, details: [r.detail] });
     return r.payload ?? new Uint8Array();
@@ -440,18 +468,51 @@ class EmbeddedLedger implements Ledger {
     };
   }
 
-  /** Like the gateway's use of discovery: the creator's org, then the policy's orgs in order, until the policy is satisfiable. */
-  #discover(creatorMspId: string): string[] {
-    const candidates = [creatorMspId, ...policyOrgs(this.#policy)].filter(
+  /** Like the gateway's use of discovery: the first org, then the policies' orgs in order, until every policy is satisfiable. */
+  #discover(firstMspId: string, policies: readonly Policy[]): string[] {
+    const candidates = [firstMspId, ...policies.flatMap(policyOrgs)].filter(
       (m, i, all) => this.#peers.has(m) && all.indexOf(m) === i,
     );
     const chosen: string[] = [];
     for (const org of candidates) {
       chosen.push(org);
       const ids: PolicyIdentity[] = chosen.map((m) => ({ mspId: m, roles: new Set(['peer']) }));
-      if (evaluatePolicy(this.#policy, ids)) return chosen;
+      if (policies.every((p) => evaluatePolicy(p, ids))) return chosen;
     }
     return chosen;
+  }
+
+  /**
+   * The endorsement policies a read/write set must satisfy, as Fabric's key-level validator applies them: each
+   * written key's own policy (its committed VALIDATION_PARAMETER) where it has one, the chaincode policy for
+   * every other write (private data included), and the chaincode policy when nothing at all is written.
+   */
+  #policiesFor(rwset: ReadWriteSet): Policy[] {
+    const policies = new Map<string, Policy>();
+    let needsChaincodePolicy = rwset.collections.some((c) => c.writes.length > 0);
+    const keys = new Set([...rwset.writes.map((w) => w.key), ...(rwset.metadataWrites ?? []).map((w) => w.key)]);
+    for (const key of keys) {
+      const vp = this.#state.getMetadata(key)?.get(VALIDATION_PARAMETER);
+      if (vp) policies.set(vp.toString('base64'), this.#keyPolicy(vp));
+      else needsChaincodePolicy = true;
+    }
+    if (needsChaincodePolicy || policies.size === 0) return [this.#policy, ...policies.values()];
+    return [...policies.values()];
+  }
+
+  /** Key-level policies are parsed once per distinct envelope; one that cannot be parsed can never be satisfied. */
+  #keyPolicy(envelope: Buffer): Policy {
+    const id = envelope.toString('base64');
+    let policy = this.#keyPolicies.get(id);
+    if (!policy) {
+      try {
+        policy = policyFromSignaturePolicyEnvelope(envelope);
+      } catch {
+        policy = UNSATISFIABLE;
+      }
+      this.#keyPolicies.set(id, policy);
+    }
+    return policy;
   }
 
   // --- peer side ---
@@ -499,6 +560,7 @@ class EmbeddedLedger implements Ledger {
       responsePayload,
       endorsement: { endorser: peerEntry.serialized, signature },
       privateWrites: results.privateWrites,
+      rwset: results.rwset,
       payload,
     };
   }
@@ -599,12 +661,16 @@ class EmbeddedLedger implements Ledger {
     const seen = new Set<string>();
     const touched = new Set<string>();
     const touchedPrivate = new Set<string>();
+    const touchedMetadata = new Set<string>();
     const out: Checked[] = [];
     for (const pre of prepared) {
-      const c = this.#validateTx(pre, seen, touched, touchedPrivate);
+      const c = this.#validateTx(pre, seen, touched, touchedPrivate, touchedMetadata);
       if (c.code === TxValidationCodes.VALID && c.rwset) {
         for (const w of c.rwset.writes) touched.add(w.key);
-        for (const w of c.rwset.metadataWrites ?? []) touched.add(w.key);
+        for (const w of c.rwset.metadataWrites ?? []) {
+          touched.add(w.key);
+          touchedMetadata.add(w.key);
+        }
         for (const col of c.rwset.collections)
           for (const w of col.writes) touchedPrivate.add(`${col.collection}\u0000${w.keyHash}`);
       }
@@ -653,6 +719,7 @@ class EmbeddedLedger implements Ledger {
     seen: ReadonlySet<string>,
     touched: ReadonlySet<string>,
     touchedPrivate: ReadonlySet<string>,
+    touchedMetadata: ReadonlySet<string>,
   ): Checked {
     if (pre.env === undefined) {
       return {
@@ -695,7 +762,9 @@ class EmbeddedLedger implements Ledger {
       signerCerts.add(e.certificatePem);
       signers.push({ mspId: e.mspId, roles: e.roles });
     }
-    if (!evaluatePolicy(this.#policy, signers)) return { ...base, code: TxValidationCodes.ENDORSEMENT_POLICY_FAILURE };
+    if (!this.#policiesFor(rwset).every((p) => evaluatePolicy(p, signers))) {
+      return { ...base, code: TxValidationCodes.ENDORSEMENT_POLICY_FAILURE };
+    }
 
     // MVCC: every read must still be at the version it was read at, and not rewritten earlier in this block.
     for (const r of rwset.reads) {
@@ -710,6 +779,12 @@ class EmbeddedLedger implements Ledger {
           return { ...base, code: TxValidationCodes.MVCC_READ_CONFLICT };
         }
       }
+    }
+    // A key whose endorsement policy an earlier transaction of this block changed cannot be judged by either
+    // version of it: Fabric invalidates such a transaction (ValidationParameterUpdatedError → policy failure).
+    // Checked after the read conflicts above, so a transaction that also read the key reports the conflict.
+    for (const key of [...rwset.writes.map((w) => w.key), ...(rwset.metadataWrites ?? []).map((w) => w.key)]) {
+      if (touchedMetadata.has(key)) return { ...base, code: TxValidationCodes.ENDORSEMENT_POLICY_FAILURE };
     }
     // Phantoms: re-run each range query; a key added, removed or changed in the range invalidates the transaction.
     for (const q of rwset.ranges) {
@@ -758,6 +833,9 @@ class EmbeddedLedger implements Ledger {
           c.txId,
           c.timestampMs,
         );
+      }
+      for (const w of c.rwset.metadataWrites ?? []) {
+        this.#state.putMetadata(w.key, w.name, w.value === null ? null : Buffer.from(w.value, 'base64'), version);
       }
       for (const col of c.rwset.collections) {
         for (const w of col.writes) {

@@ -40,6 +40,7 @@ export class Simulator {
   readonly #ranges: ReadWriteSet['ranges'][number][] = [];
   readonly #pvtReads = new Map<string, Map<string, Version | null>>();
   readonly #pvtWrites = new Map<string, Map<string, Buffer | null>>();
+  readonly #metadataWrites = new Map<string, Map<string, Buffer | null>>();
   #paginated = false;
   #nextQueryId = 0;
 
@@ -88,12 +89,34 @@ export class Simulator {
     throw new SimulationError('purging private data is not supported by the embedded ledger');
   }
 
-  async handlePutStateMetadata(): Promise<never> {
-    throw new SimulationError('key-level endorsement policies are not supported by the embedded ledger');
+  /** `setStateValidationParameter` and its kin: metadata writes travel in the read/write set, validated at commit. */
+  async handlePutStateMetadata(collection: string, key: string, name: string, value: Uint8Array): Promise<Buffer> {
+    if (collection !== '') {
+      throw new SimulationError(
+        'key-level endorsement policies on private data are not supported by the embedded ledger',
+      );
+    }
+    if (key === '') throw new SimulationError('key must not be an empty string');
+    let m = this.#metadataWrites.get(key);
+    if (!m) {
+      m = new Map();
+      this.#metadataWrites.set(key, m);
+    }
+    m.set(name, value && value.length > 0 ? Buffer.from(value) : null);
+    return EMPTY;
   }
 
-  async handleGetStateMetadata(): Promise<Record<string, Uint8Array>> {
-    return {};
+  /** Committed metadata of a key; like Fabric, reading it puts the key in the read set. */
+  async handleGetStateMetadata(collection: string, key: string): Promise<Record<string, Buffer>> {
+    if (collection !== '') {
+      throw new SimulationError(
+        'key-level endorsement policies on private data are not supported by the embedded ledger',
+      );
+    }
+    if (!this.#reads.has(key)) this.#reads.set(key, this.#state.get(key)?.version ?? null);
+    const out: Record<string, Buffer> = {};
+    for (const [name, value] of this.#state.getMetadata(key) ?? []) out[name] = Buffer.from(value);
+    return out;
   }
 
   async handleGetPrivateDataHash(collection: string, key: string): Promise<Buffer> {
@@ -184,7 +207,7 @@ export class Simulator {
 
   /** The read/write set in Fabric's deterministic order (keys sorted), and the cleartext private writes. */
   results(): { rwset: ReadWriteSet; privateWrites: PrivateWrite[] } {
-    if (this.#paginated && (this.#writes.size > 0 || this.#pvtWrites.size > 0)) {
+    if (this.#paginated && (this.#writes.size > 0 || this.#pvtWrites.size > 0 || this.#metadataWrites.size > 0)) {
       // Fabric refuses this too: a paginated query cannot be re-checked for phantoms at commit.
       throw new SimulationError('paginated queries are not supported in a transaction that writes');
     }
@@ -204,11 +227,16 @@ export class Simulator {
       for (const [key, value] of sorted(m))
         privateWrites.push({ collection, key, value: value?.toString('base64') ?? null });
     }
+    const metadataWrites = sorted(this.#metadataWrites).flatMap(([key, m]) =>
+      sorted(m).map(([name, value]) => ({ key, name, value: value?.toString('base64') ?? null })),
+    );
     return {
       rwset: {
         reads: sorted(this.#reads).map(([key, version]) => ({ key, version })),
         ranges: this.#ranges,
         writes: sorted(this.#writes).map(([key, value]) => ({ key, value: value?.toString('base64') ?? null })),
+        // Only present when used, so transactions without metadata keep the read/write set they always had.
+        ...(metadataWrites.length > 0 ? { metadataWrites } : {}),
         collections,
       },
       privateWrites,

@@ -101,6 +101,30 @@ export class WorldState {
   readonly #history = new Map<string, HistoryEntry[]>();
   readonly #private = new Map<string, SortedMap>();
   readonly #hashes = new Map<string, Map<string, PrivateHash>>();
+  /** State metadata per public key (e.g. VALIDATION_PARAMETER); it lives and dies with the key's value, as in Fabric. */
+  readonly #metadata = new Map<string, Map<string, Buffer>>();
+
+  getMetadata(key: string): ReadonlyMap<string, Buffer> | undefined {
+    return this.#metadata.get(key);
+  }
+
+  /** Sets (or with null removes) one metadata entry of an existing key; the key takes the writing transaction's version. */
+  putMetadata(key: string, name: string, value: Buffer | null, version: Version): void {
+    const entry = this.#public.get(key);
+    if (!entry) return;
+    this.#public.set(key, { value: entry.value, version });
+    let m = this.#metadata.get(key);
+    if (value === null) {
+      m?.delete(name);
+      if (m?.size === 0) this.#metadata.delete(key);
+      return;
+    }
+    if (!m) {
+      m = new Map();
+      this.#metadata.set(key, m);
+    }
+    m.set(name, value);
+  }
 
   get(key: string): StateEntry | undefined {
     return this.#public.get(key);
@@ -128,8 +152,10 @@ export class WorldState {
   }
 
   put(key: string, value: Buffer | null, version: Version, txId: string, timestampMs: number): void {
-    if (value === null) this.#public.delete(key);
-    else this.#public.set(key, { value, version });
+    if (value === null) {
+      this.#public.delete(key);
+      this.#metadata.delete(key);
+    } else this.#public.set(key, { value, version });
     let h = this.#history.get(key);
     if (!h) {
       h = [];
