@@ -16,6 +16,15 @@ export interface ModelInput {
   /** The day of y[0], YYYY-MM-DD. */
   readonly start: string;
   readonly horizon: number;
+  /** Extra holidays (e.g. a market's public holidays), each a list of single days YYYY-MM-DD. */
+  readonly holidays?: readonly HolidayInput[];
+  /** Include the Chinese shopping festivals and Spring Festival (default true). */
+  readonly festivals?: boolean;
+}
+
+export interface HolidayInput {
+  readonly name: string;
+  readonly days: readonly string[];
 }
 
 export const ModelNames = {
@@ -91,25 +100,37 @@ export function mstlEts({ y, horizon }: ModelInput): Forecast {
 /**
  * Prophet (augurs' Rust port with the Stan model compiled to WASM, MAP fit):
  * piecewise-linear trend with changepoints, weekly and yearly Fourier
- * seasonality and the shopping-festival holidays. Prophet's own intervals need
- * posterior sampling, which costs 3x the fit; we use the in-sample residual sd
- * instead, widened with the horizon for trend uncertainty.
+ * seasonality and the shopping-festival holidays (plus any market holidays
+ * passed in). Prophet's own intervals need posterior sampling, which costs 3x
+ * the fit; we use the in-sample residual sd instead, widened with the horizon
+ * for trend uncertainty, and the backtest calibration in model-selection.ts.
  */
-export function prophet({ y, start, horizon }: ModelInput): Forecast {
+export function prophet({ y, start, horizon, holidays: extra, festivals }: ModelInput): Forecast {
   const { Prophet, optimizer } = loadAugurs();
   const t0 = Date.parse(`${start}T00:00:00Z`) / 1000;
   const ds = Array.from({ length: y.length }, (_, i) => t0 + i * DAY_S);
   const firstYear = new Date(t0 * 1000).getUTCFullYear();
   const lastYear = new Date((t0 + (y.length + horizon) * DAY_S) * 1000).getUTCFullYear();
+  const holidays = festivals === false ? new Map() : prophetHolidays(firstYear, lastYear);
+  for (const h of extra ?? []) {
+    holidays.set(h.name, {
+      occurrences: h.days.map((d) => {
+        const t = Date.parse(`${d}T00:00:00Z`) / 1000;
+        return { start: t, end: t + DAY_S };
+      }),
+    });
+  }
   const model = new Prophet({
     optimizer,
     uncertaintySamples: 0,
     nChangepoints: 10,
+    // Changepoints up to near the end, so a recent change of level is followed rather than extrapolated past.
+    changepointRange: 0.95,
     // Prophet turns yearly seasonality off below two years; one year already shows it.
-    yearlySeasonality: y.length >= 365 ? { type: 'fourier', order: 6 } : { type: 'manual', enabled: false },
+    yearlySeasonality: y.length >= 365 ? { type: 'fourier', order: 10 } : { type: 'manual', enabled: false },
     weeklySeasonality: y.length >= 2 * WEEK ? { type: 'fourier', order: 3 } : { type: 'manual', enabled: false },
     dailySeasonality: { type: 'manual', enabled: false },
-    holidays: prophetHolidays(firstYear, lastYear),
+    holidays,
     holidaysPriorScale: 5,
   });
   try {
@@ -119,8 +140,9 @@ export function prophet({ y, start, horizon }: ModelInput): Forecast {
     const s = sd(residuals);
     const future = model.predict(model.makeFutureDataframe(horizon, { includeHistory: false }));
     const point = future.yhat.point;
-    // Trend uncertainty grows with the distance from the last changepoint-informed slope.
-    return normalBands(point, (h) => s * Math.sqrt(1 + h / Math.max(y.length / 4, 1)));
+    // Trend uncertainty grows with the horizon; the rate (twice the variance four weeks out)
+    // was set on the births benchmark, then the backtest calibration widens further where needed.
+    return normalBands(point, (h) => s * Math.sqrt(1 + h / 28));
   } finally {
     model.free();
   }
