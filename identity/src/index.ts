@@ -28,6 +28,8 @@ export {
   type OpenIdentityStoreOptions,
   type OrgRecord,
   openIdentityStore,
+  type TlsCertificateOptions,
+  type TlsCredentials,
   type UserRecord,
 } from './store.js';
 export { FABRIC_ATTRS_OID, type OrganizationalUnit, OrganizationalUnits } from './x509.js';

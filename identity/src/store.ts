@@ -61,6 +61,22 @@ export interface DeviceCertificateOptions {
   readonly validityDays?: number;
 }
 
+export interface TlsCertificateOptions {
+  readonly commonName: string;
+  /** `server` for the broker's listener, `client` for a service (e.g. the ingest) connecting to it. */
+  readonly usage: 'server' | 'client';
+  readonly dnsNames?: readonly string[];
+  readonly ipAddresses?: readonly string[];
+  /** 1..3650, default 365. */
+  readonly validityDays?: number;
+}
+
+export interface TlsCredentials {
+  readonly certificatePem: string;
+  /** PKCS#8 PEM of a fresh P-256 key made for this certificate. */
+  readonly privateKeyPem: string;
+}
+
 export interface IdentityStore {
   readonly dataDir: string;
   orgs(): readonly OrgRecord[];
@@ -78,6 +94,12 @@ export interface IdentityStore {
    * issues a device certificate (PEM) from the org's CA. Throws VALIDATION_FAILED or NOT_FOUND.
    */
   issueDeviceCertificate(mspId: string, csrPem: string, options: DeviceCertificateOptions): Promise<string>;
+  /**
+   * A TLS certificate (OU=tls, not an MSP class) and its new key from the org's CA, for the device broker's
+   * listener or a service connecting to it. Nothing is stored: the caller deploys the files. Throws
+   * VALIDATION_FAILED or NOT_FOUND.
+   */
+  issueTlsCertificate(mspId: string, options: TlsCertificateOptions): Promise<TlsCredentials>;
   /** 32 random bytes created once per data dir, for signing API tokens. A copy; mutate freely. */
   apiTokenSecret(): Uint8Array;
   /** CA certificate (PEM) per MSP id. */
@@ -494,6 +516,34 @@ class FileIdentityStore implements IdentityStore {
       // Devices may later authenticate to the MQTT broker with this certificate (mutual TLS).
       clientAuth: true,
     });
+  }
+
+  async issueTlsCertificate(mspId: string, options: TlsCertificateOptions): Promise<TlsCredentials> {
+    const org = this.#orgs.get(mspId);
+    if (!org) throw new CodedError(ErrorCodes.NOT_FOUND, `no org ${mspId}`, 404);
+    const validityDays = options.validityDays ?? DEVICE_VALIDITY_DAYS;
+    if (!Number.isInteger(validityDays) || validityDays < 1 || validityDays > CA_VALIDITY_DAYS) {
+      throw new CodedError(ErrorCodes.VALIDATION_FAILED, `validityDays must be an integer in 1..${CA_VALIDITY_DAYS}`);
+    }
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(options.commonName)) {
+      throw new CodedError(ErrorCodes.VALIDATION_FAILED, 'commonName must be 1-64 of A-Za-z0-9._-');
+    }
+    const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const certificatePem = await issueCertificate({
+      caCertificatePem: org.record.caCertificatePem,
+      caPrivateKey: org.caPrivateKey,
+      publicKey: new Uint8Array(keys.publicKey.export({ type: 'spki', format: 'der' })),
+      commonName: options.commonName,
+      ou: OrganizationalUnits.tls,
+      mspId,
+      attrs: { 'hf.EnrollmentID': options.commonName, 'hf.Type': OrganizationalUnits.tls },
+      validityDays,
+      clientAuth: options.usage === 'client',
+      serverAuth: options.usage === 'server',
+      dnsNames: options.dnsNames,
+      ipAddresses: options.ipAddresses,
+    });
+    return { certificatePem, privateKeyPem: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
   }
 
   apiTokenSecret(): Uint8Array {

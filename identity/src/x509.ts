@@ -23,6 +23,8 @@ export const OrganizationalUnits = {
   admin: 'admin',
   orderer: 'orderer',
   device: 'device',
+  /** TLS endpoints of the device broker (its server certificate, the ingest's client certificate); not an MSP class either. */
+  tls: 'tls',
 } as const;
 export type OrganizationalUnit = (typeof OrganizationalUnits)[keyof typeof OrganizationalUnits];
 
@@ -95,6 +97,10 @@ export interface IssueOptions {
   readonly attrs: Readonly<Record<string, string>>;
   readonly validityDays: number;
   readonly clientAuth?: boolean;
+  readonly serverAuth?: boolean;
+  /** subjectAltName entries; TLS clients check the server's name against them. */
+  readonly dnsNames?: readonly string[];
+  readonly ipAddresses?: readonly string[];
 }
 
 /** Issues an end-entity certificate shaped like Fabric CA's: subject O/OU/CN, attrs extension, SKI/AKI. */
@@ -109,7 +115,16 @@ export async function issueCertificate(options: IssueOptions): Promise<string> {
     // Fabric CA writes the raw JSON bytes as the extension value (no inner ASN.1 wrapper).
     new x509.Extension(FABRIC_ATTRS_OID, false, new TextEncoder().encode(attrsJson)),
   ];
-  if (options.clientAuth) extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]));
+  const usages = [
+    ...(options.clientAuth ? [x509.ExtendedKeyUsage.clientAuth] : []),
+    ...(options.serverAuth ? [x509.ExtendedKeyUsage.serverAuth] : []),
+  ];
+  if (usages.length > 0) extensions.push(new x509.ExtendedKeyUsageExtension(usages));
+  const altNames = [
+    ...(options.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+    ...(options.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
+  ];
+  if (altNames.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(altNames));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
     subject: [{ O: [options.mspId] }, { OU: [options.ou] }, { CN: [options.commonName] }],
