@@ -90,3 +90,25 @@ export function createDeviceRegistry(ledger: LedgerAccess, asUser: string) {
 }
 
 export type DeviceRegistry = ReturnType<typeof createDeviceRegistry>;
+
+/**
+ * A registry over a fixed set of devices, for benchmarks and tests that drive
+ * the ingest without a ledger round per device. Same interface and rules as
+ * the ledger-backed one; `set` replaces a device as a ledger change would.
+ */
+export function createStaticRegistry(
+  devices: Iterable<RegisteredDevice> = [],
+): DeviceRegistry & { set(device: RegisteredDevice): void } {
+  const byId = new Map<string, RegisteredDevice>();
+  for (const d of devices) byId.set(d.deviceId, d);
+  return {
+    async get(deviceId: string): Promise<RegisteredDevice | undefined> {
+      return byId.get(deviceId);
+    },
+    invalidate(_deviceId: string): void {},
+    clear(): void {},
+    set(device: RegisteredDevice): void {
+      byId.set(device.deviceId, device);
+    },
+  };
+}

@@ -1,8 +1,11 @@
-import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import os from 'node:os';
+import type { MqttClient } from 'mqtt';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { Piscina } from 'piscina';
 import { leafHash } from '../trace/merkle.js';
 import {
+  type DeviceEnvelope,
   type DeviceMessageBody,
   DeviceMessageError,
   type DeviceMessageRejection,
@@ -10,7 +13,9 @@ import {
   parseDeviceMessage,
   verifyDeviceSignature,
 } from './device-message.js';
-import { certifiedAt, type DeviceRegistry } from './device-registry.js';
+import { certifiedAt, type DeviceRegistry, type RegisteredDevice } from './device-registry.js';
+import { type Ack, connectWithDeferredAcks } from './mqtt-deferred-ack.js';
+import type { VerifyTask } from './verify-worker.js';
 
 export interface IngestDeps {
   readonly pool: pg.Pool;
@@ -24,12 +29,16 @@ export interface IngestDeps {
   readonly batchSize?: number;
   /** ...or this long after the first one arrived. */
   readonly flushMs?: number;
+  /** Worker threads verifying signatures; 0 verifies on the main thread. Default: one per core. */
+  readonly verifyThreads?: number;
+  /** Unacknowledged messages the broker may have in flight to this ingest (MQTT 5 Receive Maximum). */
+  readonly receiveMaximum?: number;
 }
 
 interface Pending {
   readonly topic: string;
   readonly payload: Buffer;
-  readonly ack: () => void;
+  readonly ack: Ack;
 }
 
 interface Accepted {
@@ -38,7 +47,6 @@ interface Accepted {
   readonly message: string;
   readonly sig: string;
   readonly leaf: string;
-  readonly ack: () => void;
 }
 
 interface Rejected {
@@ -49,17 +57,28 @@ interface Rejected {
   readonly payload: string;
 }
 
+interface Classified {
+  readonly accepted: Accepted[];
+  readonly rejected: Rejected[];
+}
+
 /** Shared subscription group: several ingest processes split the devices' messages. */
 export const INGEST_SHARE_GROUP = 'c2m-ingest';
 
 export function createIngestMetrics() {
+  const rejected: Record<string, number> = {};
+  // Every reason appears at /metrics from the start, so a dashboard can rate() it.
+  for (const reason of Object.values(DeviceMessageRejections)) rejected[reason] = 0;
   return {
     received: 0,
     accepted: 0,
     duplicates: 0,
-    rejected: {} as Record<string, number>,
+    rejected,
     flushes: 0,
     flushFailures: 0,
+    /** Milliseconds spent checking messages (parse, registry, signatures) and writing batches. */
+    classifyMs: 0,
+    writeMs: 0,
   };
 }
 export type IngestMetrics = ReturnType<typeof createIngestMetrics>;
@@ -69,41 +88,106 @@ export type IngestMetrics = ReturnType<typeof createIngestMetrics>;
  * session, QoS 1, and acknowledgements held back until the message is durable
  * in PostgreSQL (accepted) or in the dead-letter table (rejected). A message
  * whose write failed is never acknowledged, so the broker redelivers it.
+ *
+ * Checking a batch (parse, registry, signatures on worker threads) overlaps
+ * with writing the previous one; writes stay strictly in arrival order, and a
+ * failed write holds back every later batch until it succeeds, so a device's
+ * sequence numbers reach the replay check in order.
  */
 export function createIngest(deps: IngestDeps) {
   const batchSize = deps.batchSize ?? 500;
   const flushMs = deps.flushMs ?? 20;
+  const threads = deps.verifyThreads ?? os.availableParallelism();
   const metrics = createIngestMetrics();
   const maxSeq = new Map<string, number>();
+  const keyIds = new WeakMap<RegisteredDevice, readonly [number, Uint8Array]>();
+  let nextKeyId = 1;
+  let verifier: Piscina<VerifyTask, Uint8Array> | undefined;
   let buffer: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
-  let flushing: Promise<void> = Promise.resolve();
+  let writing: Promise<void> = Promise.resolve();
+  let failed: Pending[] | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
   let client: MqttClient | undefined;
   let closed = false;
 
-  function schedule(delay = flushMs) {
+  function schedule() {
     if (timer || closed) return;
     timer = setTimeout(() => {
       timer = undefined;
-      flushing = flushing.then(flush);
-    }, delay);
+      cut();
+    }, flushMs);
   }
 
-  function onMessage(topic: string, payload: Buffer, ack: () => void) {
+  /** Takes the buffer as one batch: checking starts now, the write queues behind the previous one. */
+  function cut() {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const items = buffer;
+    buffer = [];
+    if (items.length === 0) return;
+    const checked = classify(items);
+    checked.catch(() => {});
+    writing = writing.then(() => write(items, checked));
+  }
+
+  function onMessage(topic: string, payload: Buffer, ack: Ack) {
     metrics.received++;
     buffer.push({ topic, payload, ack });
-    if (buffer.length >= batchSize) {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      flushing = flushing.then(flush);
-    } else schedule();
+    if (buffer.length >= batchSize) cut();
+    else schedule();
   }
 
-  async function classify(items: Pending[]): Promise<{ accepted: Accepted[]; rejected: Rejected[] }> {
+  function keyOf(device: RegisteredDevice): readonly [number, Uint8Array] {
+    let k = keyIds.get(device);
+    if (!k) {
+      k = [nextKeyId++, new Uint8Array(device.publicKey.export({ type: 'spki', format: 'der' }))];
+      keyIds.set(device, k);
+    }
+    return k;
+  }
+
+  /** Verifies envelopes, spread over the worker threads in chunks. */
+  async function verifyAll(items: readonly { envelope: DeviceEnvelope; device: RegisteredDevice }[]) {
+    if (!verifier || items.length < 16) return items.map((i) => verifyDeviceSignature(i.envelope, i.device.publicKey));
+    const chunk = Math.max(32, Math.ceil(items.length / (threads * 2)));
+    const runs: Promise<Uint8Array>[] = [];
+    for (let start = 0; start < items.length; start += chunk) {
+      const part = items.slice(start, start + chunk);
+      const keys = new Map<number, Uint8Array>();
+      const ids: number[] = [];
+      for (const p of part) {
+        const [id, der] = keyOf(p.device);
+        keys.set(id, der);
+        ids.push(id);
+      }
+      runs.push(
+        verifier.run({
+          keys: [...keys],
+          keyIds: ids,
+          bodies: part.map((p) => p.envelope.body),
+          sigs: part.map((p) => p.envelope.sig),
+        }),
+      );
+    }
+    const results = await Promise.all(runs);
+    return results.flatMap((r) => Array.from(r, (v) => v === 1));
+  }
+
+  async function classify(items: Pending[]): Promise<Classified> {
+    const started = performance.now();
     const accepted: Accepted[] = [];
     const rejected: Rejected[] = [];
+    const reject = (item: Pending, deviceId: string | null, err: DeviceMessageError) =>
+      rejected.push({
+        topic: item.topic,
+        deviceId,
+        reason: err.reason,
+        detail: err.message,
+        payload: item.payload.toString('utf8').slice(0, 20000),
+      });
+    const parsed: { item: Pending; envelope: DeviceEnvelope; body: DeviceMessageBody; factory: string }[] = [];
     for (const item of items) {
-      const text = item.payload.toString('utf8');
       let deviceId: string | null = null;
       try {
         const { envelope, body } = parseDeviceMessage(item.payload, deps.maxMessageBytes);
@@ -115,49 +199,72 @@ export function createIngest(deps: IngestDeps) {
             `topic ${item.topic} is not ${deviceId}'s`,
           );
         }
-        const device = await deps.registry.get(body.deviceId);
-        if (!device)
-          throw new DeviceMessageError(DeviceMessageRejections.UNKNOWN_DEVICE, `${deviceId} is not registered`);
-        if (parts[0] !== device.factoryMspId) {
-          throw new DeviceMessageError(
-            DeviceMessageRejections.TOPIC_MISMATCH,
-            `${deviceId} belongs to ${device.factoryMspId}, not ${parts[0]}`,
-          );
-        }
-        if (!verifyDeviceSignature(envelope, device.publicKey)) {
-          throw new DeviceMessageError(
-            DeviceMessageRejections.BAD_SIGNATURE,
-            `signature does not verify for ${deviceId}`,
-          );
-        }
-        const t = Date.parse(body.time);
-        if (!certifiedAt(device.states, t)) {
-          const revoked = device.states.some((s) => s.status === 'REVOKED' && s.from <= t);
-          throw new DeviceMessageError(
-            revoked ? DeviceMessageRejections.DEVICE_REVOKED : DeviceMessageRejections.DEVICE_NOT_CERTIFIED,
-            `${deviceId} was not certified at ${body.time}`,
-          );
-        }
-        accepted.push({
-          body,
-          factoryMspId: device.factoryMspId,
-          message: envelope.body,
-          sig: envelope.sig,
-          leaf: leafHash(envelope.body),
-          ack: item.ack,
-        });
+        parsed.push({ item, envelope, body, factory: parts[0] as string });
       } catch (err) {
         if (!(err instanceof DeviceMessageError)) throw err;
-        rejected.push({
-          topic: item.topic,
-          deviceId,
-          reason: err.reason,
-          detail: err.message,
-          payload: text.slice(0, 20000),
-        });
-        item.ack();
+        reject(item, deviceId, err);
       }
     }
+    const ids = [...new Set(parsed.map((p) => p.body.deviceId))];
+    const found = await Promise.all(ids.map((id) => deps.registry.get(id)));
+    const devices = new Map(ids.map((id, i) => [id, found[i]]));
+    const toVerify: { item: Pending; envelope: DeviceEnvelope; body: DeviceMessageBody; device: RegisteredDevice }[] =
+      [];
+    for (const p of parsed) {
+      const device = devices.get(p.body.deviceId);
+      if (!device) {
+        reject(
+          p.item,
+          p.body.deviceId,
+          new DeviceMessageError(DeviceMessageRejections.UNKNOWN_DEVICE, `${p.body.deviceId} is not registered`),
+        );
+      } else if (p.factory !== device.factoryMspId) {
+        reject(
+          p.item,
+          p.body.deviceId,
+          new DeviceMessageError(
+            DeviceMessageRejections.TOPIC_MISMATCH,
+            `${p.body.deviceId} belongs to ${device.factoryMspId}, not ${p.factory}`,
+          ),
+        );
+      } else toVerify.push({ ...p, device });
+    }
+    const valid = await verifyAll(toVerify);
+    toVerify.forEach((v, i) => {
+      const { body, device } = v;
+      if (!valid[i]) {
+        reject(
+          v.item,
+          body.deviceId,
+          new DeviceMessageError(
+            DeviceMessageRejections.BAD_SIGNATURE,
+            `signature does not verify for ${body.deviceId}`,
+          ),
+        );
+        return;
+      }
+      const t = Date.parse(body.time);
+      if (!certifiedAt(device.states, t)) {
+        const revoked = device.states.some((s) => s.status === 'REVOKED' && s.from <= t);
+        reject(
+          v.item,
+          body.deviceId,
+          new DeviceMessageError(
+            revoked ? DeviceMessageRejections.DEVICE_REVOKED : DeviceMessageRejections.DEVICE_NOT_CERTIFIED,
+            `${body.deviceId} was not certified at ${body.time}`,
+          ),
+        );
+        return;
+      }
+      accepted.push({
+        body,
+        factoryMspId: device.factoryMspId,
+        message: v.envelope.body,
+        sig: v.envelope.sig,
+        leaf: leafHash(v.envelope.body),
+      });
+    });
+    metrics.classifyMs += performance.now() - started;
     return { accepted, rejected };
   }
 
@@ -192,9 +299,11 @@ export function createIngest(deps: IngestDeps) {
         [stale.map((s) => s.body.deviceId), stale.map((s) => s.body.seq)],
       );
       const stored = new Map(rows.map((r) => [`${r.device_id}/${r.seq}`, r.signature as string]));
+      const inBatch = new Map(fresh.map((f) => [`${f.body.deviceId}/${f.body.seq}`, f.sig]));
       for (const s of stale) {
-        const sig = stored.get(`${s.body.deviceId}/${s.body.seq}`);
-        // Same message again (QoS 1 redelivery): already durable, just acknowledge it.
+        const key = `${s.body.deviceId}/${s.body.seq}`;
+        const sig = stored.get(key) ?? inBatch.get(key);
+        // Same message again (QoS 1 redelivery): already durable, or about to be; just acknowledge it.
         if (sig === undefined || sig !== s.sig) {
           rejected.push({
             topic: '',
@@ -209,12 +318,15 @@ export function createIngest(deps: IngestDeps) {
     return fresh;
   }
 
-  async function flush(): Promise<void> {
-    const items = buffer;
-    buffer = [];
-    if (items.length === 0) return;
+  async function write(items: Pending[], checked: Promise<Classified>): Promise<void> {
+    if (failed) {
+      // An earlier batch is waiting to be retried: this one must not overtake it.
+      failed.push(...items);
+      return;
+    }
     try {
-      const { accepted, rejected } = await classify(items);
+      const { accepted, rejected } = await checked;
+      const started = performance.now();
       const db = await deps.pool.connect();
       let fresh: Accepted[] = [];
       try {
@@ -263,65 +375,86 @@ export function createIngest(deps: IngestDeps) {
         db.release();
       }
       for (const a of fresh) maxSeq.set(a.body.deviceId, Math.max(maxSeq.get(a.body.deviceId) ?? 0, a.body.seq));
-      // Durable now: acknowledge to the broker.
-      for (const a of accepted) a.ack();
+      // Durable now, accepted or dead-lettered: acknowledge to the broker.
+      for (const i of items) i.ack();
       metrics.accepted += fresh.length;
       for (const r of rejected) metrics.rejected[r.reason] = (metrics.rejected[r.reason] ?? 0) + 1;
       metrics.flushes++;
+      metrics.writeMs += performance.now() - started;
     } catch (err) {
-      // Nothing of this batch was acknowledged except rejections already final; retry the rest later.
       metrics.flushFailures++;
-      deps.logger.error({ err, messages: items.length }, 'ingest flush failed; retrying');
-      buffer = items.concat(buffer);
-      schedule(1000);
+      deps.logger.error({ err, messages: items.length }, 'ingest write failed; retrying');
+      failed = items;
+      if (!closed) retryTimer = setTimeout(retry, 1000);
     }
+  }
+
+  /** Runs in the write queue, so batches queued behind the failed one have joined it by then. */
+  function retry() {
+    retryTimer = undefined;
+    writing = writing.then(async () => {
+      const items = failed ?? [];
+      failed = undefined;
+      if (items.length > 0) await write(items, classify(items));
+    });
   }
 
   return {
     metrics,
     topicFilter: `$share/${INGEST_SHARE_GROUP}/${deps.topicRoot}/+/+/events`,
     async start(): Promise<void> {
-      client = mqtt.connect(deps.mqttUrl, {
-        clientId: deps.clientId,
-        protocolVersion: 5,
-        clean: false,
-        properties: { sessionExpiryInterval: 24 * 3600 },
-        reconnectPeriod: 1000,
-        customHandleAcks: (topic: string, message: Buffer, _packet: IPublishPacket, done: (code: number) => void) => {
-          onMessage(topic, message, () => done(0));
+      if (threads > 0) {
+        verifier = new Piscina<VerifyTask, Uint8Array>({
+          filename: new URL('./verify-worker.js', import.meta.url).href,
+          minThreads: threads,
+          maxThreads: threads,
+          idleTimeout: Number.POSITIVE_INFINITY,
+        });
+      }
+      client = connectWithDeferredAcks(
+        deps.mqttUrl,
+        {
+          clientId: deps.clientId,
+          protocolVersion: 5,
+          clean: false,
+          properties: { sessionExpiryInterval: 24 * 3600, receiveMaximum: deps.receiveMaximum ?? 8192 },
+          reconnectPeriod: 1000,
         },
-      });
+        onMessage,
+      );
       client.on('error', (err) => deps.logger.warn({ err }, 'ingest mqtt error'));
       await new Promise<void>((resolve, reject) => {
         client?.once('connect', () => resolve());
         client?.once('error', reject);
       });
       await client.subscribeAsync(`$share/${INGEST_SHARE_GROUP}/${deps.topicRoot}/+/+/events`, { qos: 1 });
-      deps.logger.info({ topic: deps.topicRoot }, 'ingest subscribed');
+      deps.logger.info({ topic: deps.topicRoot, verifyThreads: threads }, 'ingest subscribed');
     },
     connected(): boolean {
       return client?.connected ?? false;
     },
     /** Waits until everything received so far has been written or dead-lettered. */
     async drain(): Promise<void> {
-      while (buffer.length > 0 || timer) {
-        if (timer) {
-          clearTimeout(timer);
-          timer = undefined;
-          flushing = flushing.then(flush);
-        }
-        await flushing;
-        if (buffer.length > 0) await new Promise((r) => setTimeout(r, 50));
+      for (;;) {
+        cut();
+        await writing;
+        if (buffer.length === 0 && !failed) return;
+        await new Promise((r) => setTimeout(r, 50));
       }
-      await flushing;
     },
+    /**
+     * Writes and acknowledges what was received, then disconnects, keeping the
+     * session (unless a write is failing: those messages stay unacknowledged
+     * and the broker redelivers them).
+     */
     async close(): Promise<void> {
       closed = true;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      await flushing;
-      if (buffer.length > 0) await flush();
+      cut();
+      if (retryTimer) clearTimeout(retryTimer);
+      await writing;
+      // Whatever arrived since stays unacknowledged; the broker redelivers it to the next session.
       await client?.endAsync();
+      await verifier?.close();
     },
   };
 }
