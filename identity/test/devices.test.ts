@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { CodedError, ErrorCodes, Orgs, Roles } from '@c2m/shared';
 import {
   certificateFingerprint,
   createDeviceCsr,
+  csrPublicKeyPem,
   generateDeviceKeyPair,
   openIdentityStore,
   parseIdentityCertificate,
@@ -105,5 +106,40 @@ describe('device certificates', async () => {
     );
     const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
     await assert.rejects(createDeviceCsr(p384.privateKey, p384.publicKey, { deviceId, mspId: Orgs.factory1 }));
+  });
+
+  it('reads the key a CSR carries, so a re-uploaded request is recognised', async () => {
+    const keys = generateDeviceKeyPair();
+    const csr = await createDeviceCsr(keys.privateKey, keys.publicKey, { deviceId, mspId: Orgs.factory1 });
+    const der = (pem: string) => createPublicKey(pem).export({ type: 'spki', format: 'der' });
+    assert.ok(der(csrPublicKeyPem(csr)).equals(der(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString())));
+    assert.throws(() => csrPublicKeyPem('not a csr'), isCoded(ErrorCodes.VALIDATION_FAILED));
+  });
+
+  it('issues TLS certificates for the device broker: server names and usage, not an MSP member', async () => {
+    const server = await store.issueTlsCertificate(Orgs.platform, {
+      commonName: 'c2m-broker',
+      usage: 'server',
+      dnsNames: ['broker.example.com'],
+      ipAddresses: ['127.0.0.1'],
+    });
+    const cert = new X509Certificate(server.certificatePem);
+    assert.ok(verifyCertificateChain(server.certificatePem, cas[Orgs.platform]!));
+    assert.equal(cert.checkHost('broker.example.com'), 'broker.example.com');
+    assert.equal(cert.checkIP('127.0.0.1'), '127.0.0.1');
+    assert.equal(cert.checkHost('evil.example.com'), undefined);
+    assert.deepEqual(cert.keyUsage, ['1.3.6.1.5.5.7.3.1'], 'serverAuth only');
+    assert.ok(cert.checkPrivateKey(createPrivateKey(server.privateKeyPem)));
+    assert.deepEqual(parseIdentityCertificate(server.certificatePem).ous, ['tls']);
+    const client = await store.issueTlsCertificate(Orgs.platform, { commonName: 'c2m-ingest', usage: 'client' });
+    assert.deepEqual(new X509Certificate(client.certificatePem).keyUsage, ['1.3.6.1.5.5.7.3.2'], 'clientAuth only');
+    await assert.rejects(
+      store.issueTlsCertificate(Orgs.platform, { commonName: 'a b', usage: 'client' }),
+      isCoded(ErrorCodes.VALIDATION_FAILED),
+    );
+    await assert.rejects(
+      store.issueTlsCertificate('NoSuchOrg', { commonName: 'x', usage: 'client' }),
+      isCoded(ErrorCodes.NOT_FOUND),
+    );
   });
 });
