@@ -11,6 +11,7 @@ import authRoutes from './routes/auth.js';
 import demandRoutes from './routes/demand.js';
 import deviceRoutes from './routes/devices.js';
 import healthRoutes from './routes/health.js';
+import ledgerRoutes from './routes/ledger.js';
 import orderRoutes from './routes/orders.js';
 import traceRoutes from './routes/trace.js';
 import workOrderRoutes from './routes/work-orders.js';
@@ -58,6 +59,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
       await api.register(workOrderRoutes);
       await api.register(deviceRoutes);
       await api.register(traceRoutes);
+      await api.register(ledgerRoutes);
       await api.register(demandRoutes);
     },
     { prefix: '/api' },

@@ -17,6 +17,7 @@ import type { LedgerAccess } from './ledger/ledger-access.js';
 import { createLedgerAccess } from './ledger/ledger-access-impl.js';
 import { openLedger } from './ledger/open-ledger.js';
 import { createLedgerOutbox } from './ledger/outbox.js';
+import { createLedgerProjection } from './ledger/projection.js';
 import { createDispatcher } from './orders/dispatch.js';
 import { createOrdersService } from './orders/orders-service.js';
 import { redisConnection } from './queues.js';
@@ -54,6 +55,9 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     const ledger: Ledger = await openLedger(config, identity, logger);
     closers.push(() => ledger.close());
     const ledgerAccess: LedgerAccess = await createLedgerAccess(ledger, identity, PLATFORM_USER);
+    // Read models of committed ledger records in PostgreSQL, fed from the last checkpoint (started with the workers).
+    const projection = createLedgerProjection({ pool, ledger, logger });
+    closers.push(() => projection.close());
 
     const connection = redisConnection(config.redisUrl);
     const prefix = config.redisPrefix;
@@ -147,6 +151,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       await outbox.start();
       await anchorer.start();
       await ingest.start();
+      await projection.start();
       closers.push(() => ingest.close());
       // Device changes on the ledger (from any process or org) drop cached keys and certification states.
       const height = await ledger.height();
@@ -210,6 +215,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       anchorer,
       ingest,
       registry,
+      projection,
       readiness,
       metrics: () => ({
         ingest_received: ingest.metrics.received,
