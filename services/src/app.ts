@@ -10,6 +10,7 @@ import errorHandler from './plugins/error-handler.js';
 import authRoutes from './routes/auth.js';
 import demandRoutes from './routes/demand.js';
 import deviceRoutes from './routes/devices.js';
+import factoryRoutes from './routes/factories.js';
 import healthRoutes from './routes/health.js';
 import ledgerRoutes from './routes/ledger.js';
 import orderRoutes from './routes/orders.js';
@@ -56,6 +57,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     async (api) => {
       await api.register(authRoutes);
       await api.register(orderRoutes);
+      await api.register(factoryRoutes);
       await api.register(workOrderRoutes);
       await api.register(deviceRoutes);
       await api.register(traceRoutes);

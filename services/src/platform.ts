@@ -19,6 +19,7 @@ import { openLedger } from './ledger/open-ledger.js';
 import { createLedgerOutbox } from './ledger/outbox.js';
 import { createLedgerProjection } from './ledger/projection.js';
 import { createDispatcher } from './orders/dispatch.js';
+import { createFactoriesService } from './orders/factories-service.js';
 import { createOrdersService } from './orders/orders-service.js';
 import { redisConnection } from './queues.js';
 import { createAnchorer } from './trace/anchorer.js';
@@ -65,7 +66,17 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     const outbox = createLedgerOutbox({ pool, ledger: ledgerAccess, connection, prefix, logger });
     closers.push(() => outbox.close());
     let ordersRef: ReturnType<typeof createOrdersService> | undefined;
+    const factoryMspIds = () =>
+      identity
+        .orgs()
+        .filter((o) => o.kind === 'factory')
+        .map((o) => o.mspId);
+    const factories = createFactoriesService({ pool, factories: factoryMspIds });
+    await factories.seedDemoProfiles();
     const dispatcher = createDispatcher({
+      factoryProfiles: factories,
+      requireCertifiedDevices: config.dispatchRequireCertifiedDevices,
+      horizonWeeks: config.dispatchHorizonWeeks,
       pool,
       connection,
       prefix,
@@ -205,6 +216,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       ledger,
       ledgerAccess,
       orders,
+      factories,
       demand,
       forecastRuns,
       devices,

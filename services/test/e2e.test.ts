@@ -25,7 +25,9 @@ describe('walking skeleton: order to verified proof bundle', () => {
   const EVENTS = 60;
 
   before(async () => {
-    t = await startTestPlatform({ anchorBatchSize: 25, anchorIntervalMs: 300 });
+    // This walkthrough registers and certifies devices after the order is accepted, so dispatch may not
+    // require certified devices here (test/dispatch.test.ts covers that rule).
+    t = await startTestPlatform({ anchorBatchSize: 25, anchorIntervalMs: 300, dispatchRequireCertifiedDevices: false });
     for (const u of ['brand', 'factory1', 'factory2', 'certifier', 'financier']) {
       const res = await request(t.app.server)
         .post('/api/auth/login')

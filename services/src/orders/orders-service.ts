@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { withTransaction } from '../db/database.js';
 import { newId } from '../ids.js';
 import type { AuthUser } from '../plugins/auth.js';
+import type { OfferExplanation } from './explanation.js';
 
 export interface OrderLine {
   readonly sku: string;
@@ -16,6 +17,8 @@ export interface NewOrder {
   readonly product: string;
   readonly lines: readonly OrderLine[];
   readonly spec?: {
+    category?: string;
+    processes?: string[];
     materials?: string[];
     requiredCertificates?: string[];
     notes?: string;
@@ -37,6 +40,9 @@ export const OrderStatuses = {
   partlyAccepted: 'partly_accepted',
   accepted: 'accepted',
   inProduction: 'in_production',
+  shipped: 'shipped',
+  delivered: 'delivered',
+  closed: 'closed',
   cancelled: 'cancelled',
 } as const;
 
@@ -55,8 +61,22 @@ export interface Order {
   dueDate: string;
   shipTo: string;
   status: string;
+  /** Increases with every edit; send it back as If-Match to edit. */
+  version: number;
   createdAt: string;
 }
+
+/** Fields a brand may change after posting; each change is a new version of the order. */
+export interface OrderEdit {
+  readonly lines?: readonly OrderLine[];
+  readonly spec?: NewOrder['spec'];
+  readonly targetPriceMinor?: number;
+  readonly dueDate?: string;
+  readonly shipTo?: string;
+}
+
+/** Statuses in which an order may still be edited or cancelled: nothing accepted yet. */
+const EDITABLE: readonly string[] = ['draft', 'posted', 'dispatching', 'offered'];
 
 export interface Offer {
   id: string;
@@ -71,6 +91,10 @@ export interface Offer {
   status: string;
   expiresAt: string;
   declineReason: string | null;
+  /** Units per week and SKU, as the solver planned them. */
+  schedule: { week: string; sku: string; colour?: string; size?: string; quantity: number }[];
+  /** Why this factory and what bound the allocation. */
+  explanation: OfferExplanation | null;
 }
 
 export interface WorkOrder {
@@ -105,6 +129,7 @@ export function toOrder(r: Row): Order {
     dueDate: day(r.due_date),
     shipTo: r.ship_to as string,
     status: r.status as string,
+    version: Number(r.version ?? 1),
     createdAt: iso(r.created_at),
   };
 }
@@ -123,6 +148,8 @@ export function toOffer(r: Row): Offer {
     status: r.status as string,
     expiresAt: iso(r.expires_at),
     declineReason: (r.decline_reason as string | null) ?? null,
+    schedule: (r.schedule as Offer['schedule'] | undefined) ?? [],
+    explanation: (r.explanation as OfferExplanation | null | undefined) ?? null,
   };
 }
 
@@ -401,7 +428,131 @@ export function createOrdersService(deps: OrdersServiceDeps) {
     return toWorkOrder(row);
   }
 
+  /** Locks a brand's own order for a change, or says why it cannot change. */
+  async function lockEditable(client: pg.PoolClient, user: AuthUser, id: string, ifMatch: number | undefined) {
+    // Offers before the order, the same order acceptOffer locks them in, so the two never deadlock.
+    await client.query(`SELECT id FROM offers WHERE order_id = $1 AND status = 'open' ORDER BY id FOR UPDATE`, [id]);
+    const { rows } = await client.query('SELECT * FROM orders WHERE id = $1 FOR UPDATE', [id]);
+    const row = rows[0];
+    if (!row || row.brand_msp !== user.mspId)
+      throw new CodedError(ErrorCodes.ORDER_NOT_FOUND, `order ${id} not found`, 404);
+    if (ifMatch !== undefined && row.version !== ifMatch) {
+      throw new CodedError(ErrorCodes.CONFLICT, `order ${id} is at version ${row.version}, not ${ifMatch}`, 412);
+    }
+    if (!EDITABLE.includes(row.status)) {
+      throw new CodedError(ErrorCodes.CONFLICT, `order ${id} is ${row.status}: accepted work cannot change`, 409);
+    }
+    return row as Row;
+  }
+
+  /** Withdraws an order's open offers (their capacity reservations stop counting with them). */
+  async function withdrawOpenOffers(client: pg.PoolClient, orderId: string): Promise<string[]> {
+    const { rows } = await client.query(
+      `UPDATE offers SET status = 'withdrawn', decided_at = now() WHERE order_id = $1 AND status = 'open' RETURNING id`,
+      [orderId],
+    );
+    return rows.map((r) => r.id as string);
+  }
+
+  /**
+   * Edits an order before any of it is accepted: the previous state is kept in
+   * order_versions, open offers are withdrawn and a posted order is dispatched
+   * again. `ifMatch` (the version the brand last saw) guards against lost updates.
+   */
+  async function updateOrder(user: AuthUser, id: string, edit: OrderEdit, ifMatch: number | undefined): Promise<Order> {
+    if (edit.dueDate !== undefined && Number.isNaN(Date.parse(`${edit.dueDate}T00:00:00Z`)))
+      throw new CodedError(ErrorCodes.VALIDATION_FAILED, 'dueDate must be YYYY-MM-DD');
+    if (edit.lines) {
+      const keys = new Set(edit.lines.map((l) => `${l.sku}|${l.colour ?? ''}|${l.size ?? ''}`));
+      if (keys.size !== edit.lines.length) throw new CodedError(ErrorCodes.VALIDATION_FAILED, 'duplicate order line');
+    }
+    const { order, redispatch } = await withTransaction(pool, async (client) => {
+      const row = await lockEditable(client, user, id, ifMatch);
+      const before = toOrder(row);
+      await client.query('INSERT INTO order_versions (order_id, version, data, changed_by) VALUES ($1, $2, $3, $4)', [
+        id,
+        before.version,
+        JSON.stringify(before),
+        user.username,
+      ]);
+      const lines = edit.lines ?? before.lines;
+      const { rows } = await client.query(
+        `UPDATE orders SET lines = $2, spec = $3, total_quantity = $4, target_price_minor = $5, due_date = $6,
+           ship_to = $7, version = version + 1,
+           status = CASE WHEN status = 'draft' THEN 'draft' ELSE 'posted' END, updated_at = now()
+         WHERE id = $1 RETURNING *`,
+        [
+          id,
+          JSON.stringify(lines),
+          JSON.stringify(edit.spec ?? before.spec),
+          lines.reduce((n, l) => n + l.quantity, 0),
+          edit.targetPriceMinor ?? before.targetPriceMinor,
+          edit.dueDate ?? before.dueDate,
+          edit.shipTo ?? before.shipTo,
+        ],
+      );
+      const withdrawn = await withdrawOpenOffers(client, id);
+      await audit(client, id, user.username, 'edited', {
+        version: rows[0].version,
+        changed: Object.keys(edit),
+        withdrawnOffers: withdrawn,
+      });
+      return { order: toOrder(rows[0]), redispatch: before.status !== 'draft' };
+    });
+    if (redispatch) await deps.requestDispatch(id, `edited:v${order.version}`);
+    return order;
+  }
+
+  /** Posts a draft order: from here on it is dispatched. */
+  async function postOrder(user: AuthUser, id: string, ifMatch: number | undefined): Promise<Order> {
+    const order = await withTransaction(pool, async (client) => {
+      const row = await lockEditable(client, user, id, ifMatch);
+      if (row.status !== 'draft')
+        throw new CodedError(ErrorCodes.CONFLICT, `order ${id} is already ${row.status}`, 409);
+      const { rows } = await client.query(
+        `UPDATE orders SET status = 'posted', updated_at = now() WHERE id = $1 RETURNING *`,
+        [id],
+      );
+      await audit(client, id, user.username, 'posted', { totalQuantity: rows[0].total_quantity });
+      return toOrder(rows[0]);
+    });
+    await deps.requestDispatch(id, 'posted');
+    return order;
+  }
+
+  /** Cancels an order nothing of which is accepted yet; open offers are withdrawn. */
+  async function cancelOrder(user: AuthUser, id: string, reason: string | undefined, ifMatch: number | undefined) {
+    return withTransaction(pool, async (client) => {
+      await lockEditable(client, user, id, ifMatch);
+      const { rows } = await client.query(
+        `UPDATE orders SET status = 'cancelled', version = version + 1, updated_at = now() WHERE id = $1 RETURNING *`,
+        [id],
+      );
+      const withdrawn = await withdrawOpenOffers(client, id);
+      await audit(client, id, user.username, 'cancelled', { reason, withdrawnOffers: withdrawn });
+      return toOrder(rows[0]);
+    });
+  }
+
+  async function listVersions(user: AuthUser, id: string) {
+    await getOrder(user, id);
+    const { rows } = await pool.query(
+      'SELECT version, data, changed_by, changed_at FROM order_versions WHERE order_id = $1 ORDER BY version',
+      [id],
+    );
+    return rows.map((r) => ({
+      version: r.version as number,
+      order: r.data as Order,
+      changedBy: r.changed_by as string,
+      changedAt: iso(r.changed_at),
+    }));
+  }
+
   return {
+    updateOrder,
+    postOrder,
+    cancelOrder,
+    listVersions,
     createOrder,
     listOrders,
     getOrder,

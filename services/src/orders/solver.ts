@@ -31,8 +31,8 @@ export interface DemandLine {
   readonly orderId: string;
   readonly sku: string;
   readonly quantity: number;
-  /** Product category the factory must be capable of. */
-  readonly category: string;
+  /** Product category the factory must be capable of (any factory if absent). */
+  readonly category?: string;
   /** Week index of the due date within the horizon (0 = this week); may be negative (already late). */
   readonly dueWeek: number;
   /** YYYY-MM-DD: certificates must still be valid on this day. */
@@ -180,7 +180,8 @@ export function exclusion(
   weeks: number,
 ): { reason: ExclusionReason; detail: string } | undefined {
   if (l.excludedFactories?.includes(f.id)) return { reason: 'declined', detail: 'declined or let an offer expire' };
-  if (!f.categories.includes(l.category)) return { reason: 'capability', detail: `does not make ${l.category}` };
+  if (l.category !== undefined && !f.categories.includes(l.category))
+    return { reason: 'capability', detail: `does not make ${l.category}` };
   const material = l.materials?.find((m) => !f.materials.includes(m));
   if (material) return { reason: 'material', detail: `does not work ${material}` };
   const process = l.processes?.find((p) => !f.processes.includes(p));

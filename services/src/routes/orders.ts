@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DeclineReasons } from '../orders/orders-service.js';
-import { errorResponses, IdParam, LedgerRef } from '../schemas.js';
+import { ErrorResponse, errorResponses, IdParam, LedgerRef } from '../schemas.js';
 
 const Line = Type.Object(
   {
@@ -25,8 +25,28 @@ const Order = Type.Object({
   dueDate: Type.String(),
   shipTo: Type.String(),
   status: Type.String(),
+  version: Type.Integer(),
   createdAt: Type.String(),
 });
+
+const Spec = Type.Object(
+  {
+    category: Type.Optional(Type.String({ maxLength: 100, description: 'product category factories must make' })),
+    materials: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 50 })),
+    processes: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 50 })),
+    requiredCertificates: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 50 })),
+    notes: Type.Optional(Type.String({ maxLength: 4000 })),
+  },
+  { additionalProperties: false },
+);
+
+const IfMatch = Type.Object({
+  'if-match': Type.Optional(
+    Type.String({ pattern: '^(W/)?"?[0-9]+"?$', description: 'the order version last read, e.g. "3"' }),
+  ),
+});
+const versionOf = (h: string | undefined) => (h === undefined ? undefined : Number(h.replace(/\D/g, '')));
+const withPrecondition = { ...errorResponses, 412: ErrorResponse } as const;
 
 export const Offer = Type.Object({
   id: Type.String(),
@@ -41,6 +61,39 @@ export const Offer = Type.Object({
   status: Type.String(),
   expiresAt: Type.String(),
   declineReason: Type.Union([Type.String(), Type.Null()]),
+  schedule: Type.Array(
+    Type.Object({
+      week: Type.String({ description: 'Monday of the production week' }),
+      sku: Type.String(),
+      colour: Type.Optional(Type.String()),
+      size: Type.Optional(Type.String()),
+      quantity: Type.Integer(),
+    }),
+  ),
+  explanation: Type.Union([
+    Type.Object({
+      solver: Type.Object({
+        status: Type.String(),
+        objectiveMinor: Type.Number(),
+        boundMinor: Type.Number(),
+        millis: Type.Number(),
+      }),
+      factory: Type.Object({
+        qualityScore: Type.Number(),
+        firstPassYield: Type.Union([Type.Number(), Type.Null()]),
+        defectPpm: Type.Union([Type.Number(), Type.Null()]),
+        unitCostMinor: Type.Number(),
+        minBatch: Type.Integer(),
+      }),
+      why: Type.String(),
+      binding: Type.Array(Type.Object({ constraint: Type.String(), detail: Type.String() })),
+      weeks: Type.Array(Type.Object({ week: Type.String(), quantity: Type.Integer(), late: Type.Boolean() })),
+      alternatives: Type.Array(
+        Type.Object({ factoryMspId: Type.String(), reason: Type.String(), detail: Type.String() }),
+      ),
+    }),
+    Type.Null(),
+  ]),
 });
 
 export const WorkOrder = Type.Object({
@@ -86,16 +139,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
           {
             product: Type.String({ minLength: 1, maxLength: 200 }),
             lines: Type.Array(Line, { minItems: 1, maxItems: 500 }),
-            spec: Type.Optional(
-              Type.Object(
-                {
-                  materials: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 50 })),
-                  requiredCertificates: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 50 })),
-                  notes: Type.Optional(Type.String({ maxLength: 4000 })),
-                },
-                { additionalProperties: false },
-              ),
-            ),
+            spec: Type.Optional(Spec),
             targetPriceMinor: Type.Integer({ minimum: 0, description: 'unit price in minor units (fen)' }),
             currency: Type.String({ pattern: '^[A-Z]{3}$' }),
             dueDate: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
@@ -136,6 +180,110 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request) => orders.getOrder(request.user, request.params.orderId as string),
   );
 
+  fastify.patch(
+    '/orders/:orderId',
+    {
+      preHandler: fastify.allow(['brand']),
+      schema: {
+        tags: ['orders'],
+        summary:
+          'Edit an order before any of it is accepted: a new version; open offers are withdrawn and it is re-dispatched',
+        ...secured,
+        params: IdParam('orderId'),
+        headers: IfMatch,
+        body: Type.Object(
+          {
+            lines: Type.Optional(Type.Array(Line, { minItems: 1, maxItems: 500 })),
+            spec: Type.Optional(Spec),
+            targetPriceMinor: Type.Optional(Type.Integer({ minimum: 0 })),
+            dueDate: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })),
+            shipTo: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: Order, ...withPrecondition },
+      },
+    },
+    async (request, reply) => {
+      const order = await orders.updateOrder(
+        request.user,
+        request.params.orderId as string,
+        request.body,
+        versionOf(request.headers['if-match']),
+      );
+      return reply.header('etag', `"${order.version}"`).send(order);
+    },
+  );
+
+  fastify.post(
+    '/orders/:orderId/post',
+    {
+      preHandler: fastify.allow(['brand']),
+      schema: {
+        tags: ['orders'],
+        summary: 'Post a draft order: it is dispatched from now on',
+        ...secured,
+        params: IdParam('orderId'),
+        headers: IfMatch,
+        response: { 200: Order, ...withPrecondition },
+      },
+    },
+    async (request) =>
+      orders.postOrder(request.user, request.params.orderId as string, versionOf(request.headers['if-match'])),
+  );
+
+  fastify.post(
+    '/orders/:orderId/cancel',
+    {
+      preHandler: fastify.allow(['brand']),
+      schema: {
+        tags: ['orders'],
+        summary: 'Cancel an order nothing of which is accepted yet; open offers are withdrawn',
+        ...secured,
+        params: IdParam('orderId'),
+        headers: IfMatch,
+        body: Type.Optional(
+          Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false }),
+        ),
+        response: { 200: Order, ...withPrecondition },
+      },
+    },
+    async (request) =>
+      orders.cancelOrder(
+        request.user,
+        request.params.orderId as string,
+        request.body?.reason,
+        versionOf(request.headers['if-match']),
+      ),
+  );
+
+  fastify.get(
+    '/orders/:orderId/versions',
+    {
+      preHandler: fastify.allow(['brand', 'platform']),
+      schema: {
+        tags: ['orders'],
+        summary: 'Earlier versions of an order, each as it was before an edit',
+        ...secured,
+        params: IdParam('orderId'),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                version: Type.Integer(),
+                order: Order,
+                changedBy: Type.String(),
+                changedAt: Type.String(),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => ({ items: await orders.listVersions(request.user, request.params.orderId as string) }),
+  );
+
   fastify.get(
     '/offers',
     {
@@ -151,6 +299,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
                 Type.Literal('accepted'),
                 Type.Literal('declined'),
                 Type.Literal('expired'),
+                Type.Literal('withdrawn'),
               ]),
             ),
           },
