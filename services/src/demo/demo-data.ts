@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { loadDemandDemo } from '../demand/demo-demand.js';
 import { certifyWithProof } from '../iot/possession.js';
 import {
   connectDevicePublisher,
@@ -137,6 +138,9 @@ export async function loadDemo(options: DemoOptions) {
     },
     120_000,
   );
+
+  // Demand signals and a first forecast run, so the brand's forecast page has a chart.
+  await loadDemandDemo({ baseUrl: options.baseUrl, password: PASSWORD, log });
 
   let live: NodeJS.Timeout | undefined;
   if (options.live !== false) {
