@@ -1,0 +1,163 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { signPossessionChallenge } from '../src/iot/possession.js';
+import { loadOrCreateDevice, type SimulatedDevice } from '../src/iot/simulator.js';
+import type { TestPlatform } from './helpers.js';
+
+/** A free TCP port on 127.0.0.1 (released before use; fine for a test). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function waitForPort(port: number, up: boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.end();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (open === up) return;
+    if (Date.now() > deadline) throw new Error(`port ${port} did not ${up ? 'open' : 'close'}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * A server process of the test's own (Mosquitto, Redis) on its own port, so
+ * restarting it disturbs no other test. `restart()` stops it gracefully (it
+ * saves its state, as a production restart does) and starts it again.
+ */
+export interface PrivateServer {
+  readonly url: string;
+  readonly port: number;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function privateServer(scheme: string, command: string, args: string[], port: number): Promise<PrivateServer> {
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn(command, args, { stdio: 'ignore' });
+    await waitForPort(port, true);
+  };
+  const stop = async () => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGTERM');
+    await exited;
+    await waitForPort(port, false);
+  };
+  await start();
+  return {
+    url: `${scheme}://127.0.0.1:${port}`,
+    port,
+    async restart() {
+      await stop();
+      await start();
+    },
+    stop,
+  };
+}
+
+/** Mosquitto with persistence and no queue limit (see bench/ingest/mosquitto.conf.template). */
+export async function startMosquitto(): Promise<PrivateServer & { dir: string }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'c2m-mosq-'));
+  const port = await freePort();
+  const conf = path.join(dir, 'mosquitto.conf');
+  await writeFile(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence true',
+      `persistence_location ${dir}/`,
+      'max_queued_messages 0',
+      '',
+    ].join('\n'),
+  );
+  return { ...(await privateServer('mqtt', 'mosquitto', ['-c', conf], port)), dir };
+}
+
+/** Redis with an append-only file, so BullMQ's job schedulers survive its restart. */
+export async function startRedis(): Promise<PrivateServer & { dir: string }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'c2m-redis-'));
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''];
+  return { ...(await privateServer('redis', 'redis-server', args, port)), dir };
+}
+
+export async function login(t: TestPlatform, username: string): Promise<{ Authorization: string }> {
+  const res = await request(t.app.server).post('/api/auth/login').send({ username, password: 'demo' }).expect(200);
+  return { Authorization: `Bearer ${res.body.token}` };
+}
+
+/**
+ * Registers devices as a factory user through the API (CSR → factory CA →
+ * ledger) and, unless `certify` is false, certifies them as the certifier
+ * with a proof of possession.
+ */
+export async function provisionDevices(
+  t: TestPlatform,
+  names: readonly string[],
+  options: { factoryUser?: string; certify?: boolean } = {},
+): Promise<SimulatedDevice[]> {
+  const factory = await login(t, options.factoryUser ?? 'factory1');
+  const certifier = await login(t, 'certifier');
+  const me = await request(t.app.server).get('/api/me').set(factory);
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'c2m-devs-'));
+  const out: SimulatedDevice[] = [];
+  for (const name of names) {
+    const mspId = (me.body?.mspId as string | undefined) ?? 'Factory1Org';
+    const { device, csrPem } = await loadOrCreateDevice(stateDir, name, mspId);
+    const reg = await request(t.app.server)
+      .post('/api/devices')
+      .set(factory)
+      .send({ deviceId: name, model: 'Lonati GK616', serial: `SN-${name}`, line: 'line-1', csrPem })
+      .expect(201);
+    const registered: SimulatedDevice = { ...device, factoryMspId: reg.body.device.factoryMspId };
+    if (options.certify !== false) await certify(t, registered, certifier);
+    out.push(registered);
+  }
+  return out;
+}
+
+export async function certify(
+  t: TestPlatform,
+  device: SimulatedDevice,
+  certifier?: { Authorization: string },
+): Promise<void> {
+  const as = certifier ?? (await login(t, 'certifier'));
+  const c = await request(t.app.server).post(`/api/devices/${device.deviceId}/challenges`).set(as).send({}).expect(201);
+  await request(t.app.server)
+    .post(`/api/devices/${device.deviceId}/certify`)
+    .set(as)
+    .send({
+      challengeId: c.body.challengeId,
+      signature: signPossessionChallenge(device.privateKey, device.deviceId, c.body.challenge),
+      note: 'calibrated',
+    })
+    .expect(200);
+}
+
+export async function deviceAction(
+  t: TestPlatform,
+  deviceId: string,
+  action: 'suspend' | 'reactivate' | 'revoke',
+): Promise<void> {
+  const as = await login(t, 'certifier');
+  await request(t.app.server).post(`/api/devices/${deviceId}/${action}`).set(as).send({ note: 'test' }).expect(200);
+}

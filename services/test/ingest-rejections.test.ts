@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import mqtt, { type MqttClient } from 'mqtt';
+import request from 'supertest';
+import { DeviceMessageRejections, signDeviceMessage } from '../src/iot/device-message.js';
+import { nextMessage, type SimulatedDevice, topicFor } from '../src/iot/simulator.js';
+import { startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
+import { deviceAction, provisionDevices } from './ingest-fixtures.js';
+
+/**
+ * Every reason the ingest rejects a message for, each followed by a good
+ * message that must still be stored: a rejection is dead-lettered with its
+ * reason, acknowledged, counted at /metrics, and never stops the pipeline.
+ */
+describe('ingest rejections', () => {
+  let t: TestPlatform;
+  let client: MqttClient;
+  let good: SimulatedDevice;
+  let other: SimulatedDevice;
+  let suspended: SimulatedDevice;
+  let revoked: SimulatedDevice;
+  let uncertified: SimulatedDevice;
+  const goodSeqs: number[] = [];
+
+  before(async () => {
+    t = await startTestPlatform();
+    [good, other, suspended, revoked] = (await provisionDevices(t, ['rj-good', 'rj-other', 'rj-susp', 'rj-revk'])) as [
+      SimulatedDevice,
+      SimulatedDevice,
+      SimulatedDevice,
+      SimulatedDevice,
+    ];
+    [uncertified] = (await provisionDevices(t, ['rj-uncert'], { certify: false })) as [SimulatedDevice];
+    client = await mqtt.connectAsync(t.config.mqttUrl, { protocolVersion: 5 });
+  });
+  after(async () => {
+    await client?.endAsync();
+    await t?.close();
+  });
+
+  const publish = (topic: string, payload: string | Buffer) => client.publishAsync(topic, payload, { qos: 1 });
+  const topic = (d: SimulatedDevice) => topicFor(t.config.mqttTopicRoot, d);
+  async function sendGood(): Promise<void> {
+    const env = nextMessage(good, 'machine.state', { state: 'running' });
+    goodSeqs.push(good.seq);
+    await publish(topic(good), JSON.stringify(env));
+  }
+  async function deadLetter(reason: string, n = 1): Promise<{ device_id: string | null; detail: string }[]> {
+    return waitFor(`${n} ${reason} dead letter(s)`, async () => {
+      const { rows } = await t.platform.pool.query(
+        'SELECT device_id, detail FROM dead_letters WHERE reason = $1 ORDER BY id',
+        [reason],
+      );
+      return rows.length >= n ? rows : undefined;
+    });
+  }
+
+  test('malformed, oversized and invalid payloads', async () => {
+    await sendGood();
+    await publish(topic(good), '{"body": "not closed');
+    await sendGood();
+    await publish(topic(good), Buffer.alloc(t.config.maxMessageBytes + 1, 'x'));
+    await sendGood();
+    await publish(topic(good), JSON.stringify({ body: '{}' }));
+    await sendGood();
+    // Signed correctly, but not canonical: keys out of order and spaces, so one event would have two leaves.
+    const body = `{"v": 1, "deviceId": "${good.deviceId}", "seq": ${good.seq + 1}, "time": "${new Date().toISOString()}", "type": "machine.state", "data": {"state": "idle"}}`;
+    const sig = sign('sha256', Buffer.from(body), { key: good.privateKey, dsaEncoding: 'ieee-p1363' });
+    await publish(topic(good), JSON.stringify({ body, sig: sig.toString('base64url') }));
+    await sendGood();
+    await deadLetter(DeviceMessageRejections.MALFORMED_JSON);
+    await deadLetter(DeviceMessageRejections.PAYLOAD_TOO_LARGE);
+    const invalid = await deadLetter(DeviceMessageRejections.VALIDATION_FAILED, 2);
+    assert.ok(
+      invalid.some((r) => /canonical/.test(r.detail)),
+      'the non-canonical body is named as such',
+    );
+  });
+
+  test('wrong topic, unknown device, forged signature', async () => {
+    await publish(topic(other), JSON.stringify(nextMessage(good, 'machine.state', { state: 'idle' })));
+    await sendGood();
+    const ghost = { ...good, deviceId: 'rj-ghost', seq: 0 };
+    await publish(topic(ghost), JSON.stringify(nextMessage(ghost, 'machine.state', { state: 'idle' })));
+    await sendGood();
+    const intruder = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    await publish(topic(good), JSON.stringify(nextMessage({ ...good, privateKey: intruder }, 'machine.state', {})));
+    good.seq++;
+    await sendGood();
+    assert.equal((await deadLetter(DeviceMessageRejections.TOPIC_MISMATCH))[0]?.device_id, good.deviceId);
+    assert.equal((await deadLetter(DeviceMessageRejections.UNKNOWN_DEVICE))[0]?.device_id, 'rj-ghost');
+    assert.equal((await deadLetter(DeviceMessageRejections.BAD_SIGNATURE))[0]?.device_id, good.deviceId);
+  });
+
+  test('certification at the event time: before certification, after suspension, after revocation', async () => {
+    // A certified device's message dated before its certification.
+    await publish(
+      topic(good),
+      JSON.stringify(nextMessage(good, 'machine.state', { state: 'idle' }, new Date('2020-01-01T00:00:00Z'))),
+    );
+    await sendGood();
+    await publish(topic(uncertified), JSON.stringify(nextMessage(uncertified, 'machine.state', { state: 'idle' })));
+    await sendGood();
+    // The suspended device was accepted while certified (its registry entry is cached), then suspended.
+    await publish(topic(suspended), JSON.stringify(nextMessage(suspended, 'machine.state', { state: 'running' })));
+    await waitFor('the certified message stored', async () => {
+      const { rows } = await t.platform.pool.query('SELECT 1 FROM device_events WHERE device_id = $1', [
+        suspended.deviceId,
+      ]);
+      return rows.length === 1;
+    });
+    await deviceAction(t, suspended.deviceId, 'suspend');
+    await deviceAction(t, revoked.deviceId, 'revoke');
+    await waitFor('the registry to see the ledger changes', async () => {
+      const s = await t.platform.registry.get(suspended.deviceId);
+      const r = await t.platform.registry.get(revoked.deviceId);
+      return s?.states.at(-1)?.status === 'SUSPENDED' && r?.states.at(-1)?.status === 'REVOKED';
+    });
+    await publish(topic(suspended), JSON.stringify(nextMessage(suspended, 'machine.state', { state: 'running' })));
+    await sendGood();
+    await publish(topic(revoked), JSON.stringify(nextMessage(revoked, 'machine.state', { state: 'running' })));
+    await sendGood();
+    const notCertified = await deadLetter(DeviceMessageRejections.DEVICE_NOT_CERTIFIED, 3);
+    assert.deepEqual(notCertified.map((r) => r.device_id).sort(), [
+      good.deviceId,
+      suspended.deviceId,
+      uncertified.deviceId,
+    ]);
+    assert.equal((await deadLetter(DeviceMessageRejections.DEVICE_REVOKED))[0]?.device_id, revoked.deviceId);
+  });
+
+  test('a replayed sequence number is rejected; an unchanged redelivery is acknowledged as a duplicate', async () => {
+    const first = await t.platform.pool.query(
+      'SELECT message, signature FROM device_events WHERE device_id = $1 AND seq = $2',
+      [good.deviceId, goodSeqs[0]],
+    );
+    assert.equal(first.rowCount, 1);
+    const duplicatesBefore = t.platform.ingest.metrics.duplicates;
+    await publish(topic(good), JSON.stringify({ body: first.rows[0].message, sig: first.rows[0].signature }));
+    const replay = signDeviceMessage(
+      {
+        v: 1,
+        deviceId: good.deviceId,
+        seq: goodSeqs[0] as number,
+        time: new Date().toISOString(),
+        type: 'production.count',
+        data: { units: 500 },
+      },
+      good.privateKey,
+    );
+    await publish(topic(good), JSON.stringify(replay));
+    await sendGood();
+    await deadLetter(DeviceMessageRejections.REPLAY);
+    await waitFor('the duplicate counted', async () => t.platform.ingest.metrics.duplicates > duplicatesBefore);
+  });
+
+  test('every good message sent between the bad ones is stored, and each reason is counted at /metrics', async () => {
+    const stored = await waitFor('all good messages stored', async () => {
+      const { rows } = await t.platform.pool.query('SELECT seq FROM device_events WHERE device_id = $1 ORDER BY seq', [
+        good.deviceId,
+      ]);
+      return rows.length === goodSeqs.length ? rows.map((r) => Number(r.seq)) : undefined;
+    });
+    assert.deepEqual(stored, goodSeqs);
+    const { rows } = await t.platform.pool.query('SELECT reason, COUNT(*)::int AS n FROM dead_letters GROUP BY reason');
+    const expected: Record<string, number> = {
+      MALFORMED_JSON: 1,
+      PAYLOAD_TOO_LARGE: 1,
+      VALIDATION_FAILED: 2,
+      TOPIC_MISMATCH: 1,
+      UNKNOWN_DEVICE: 1,
+      BAD_SIGNATURE: 1,
+      DEVICE_NOT_CERTIFIED: 3,
+      DEVICE_REVOKED: 1,
+      REPLAY: 1,
+    };
+    assert.deepEqual(Object.fromEntries(rows.map((r) => [r.reason, r.n])), expected);
+    const metrics = await request(t.app.server).get('/metrics').expect(200);
+    for (const [reason, n] of Object.entries(expected)) {
+      assert.match(metrics.text, new RegExp(`^c2m_ingest_rejected\\{reason="${reason}"\\} ${n}$`, 'm'));
+    }
+  });
+});
