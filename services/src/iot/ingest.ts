@@ -110,6 +110,7 @@ export function createIngest(deps: IngestDeps) {
   let retryTimer: NodeJS.Timeout | undefined;
   let client: MqttClient | undefined;
   let closed = false;
+  let closing: Promise<void> | undefined;
 
   function schedule() {
     if (timer || closed) return;
@@ -447,14 +448,17 @@ export function createIngest(deps: IngestDeps) {
      * session (unless a write is failing: those messages stay unacknowledged
      * and the broker redelivers them).
      */
-    async close(): Promise<void> {
-      closed = true;
-      cut();
-      if (retryTimer) clearTimeout(retryTimer);
-      await writing;
-      // Whatever arrived since stays unacknowledged; the broker redelivers it to the next session.
-      await client?.endAsync();
-      await verifier?.close();
+    close(): Promise<void> {
+      closing ??= (async () => {
+        closed = true;
+        cut();
+        if (retryTimer) clearTimeout(retryTimer);
+        await writing;
+        // Whatever arrived since stays unacknowledged; the broker redelivers it to the next session.
+        await client?.endAsync();
+        await verifier?.close();
+      })();
+      return closing;
     },
   };
 }
