@@ -352,4 +352,33 @@ describe('device identity lifecycle', () => {
     });
     assert.equal(done.rows[0].status, 'already_registered');
   });
+
+  test('a bulk row whose ledger write landed but was not marked done counts as registered on retry', async () => {
+    const deviceId = `${tag}-retry-1`;
+    const k = generateDeviceKeyPair();
+    const csrPem = await createDeviceCsr(k.privateKey, k.publicKey, { deviceId, mspId: 'Factory1Org' });
+    const res = await api()
+      .post('/api/devices/bulk')
+      .set(as('factory1'))
+      .send({ rows: [{ deviceId, model: 'm', serial: 's', line: 'l', csrPem }] })
+      .expect(202);
+    const jobId = res.body.jobId as string;
+    const finished = () =>
+      waitFor('the bulk job', async () => {
+        const r = await api().get(`/api/devices/bulk/${jobId}`).set(as('factory1')).expect(200);
+        return r.body.state === 'completed' ? r.body : undefined;
+      });
+    const first = await finished();
+    assert.equal(first.rows[0].status, 'registered');
+    // As if the process died after the ledger committed but before the row was marked.
+    await t.platform.pool.query(`UPDATE device_bulk_rows SET status = 'pending' WHERE job_id = $1`, [jobId]);
+    await api().post(`/api/devices/bulk/${jobId}/retry`).set(as('factory2')).expect(404);
+    const retried = await api().post(`/api/devices/bulk/${jobId}/retry`).set(as('factory1')).expect(202);
+    assert.equal(retried.body.pending, 1);
+    const again = await finished();
+    assert.equal(again.rows[0].status, 'registered', JSON.stringify(again.rows[0]));
+    assert.equal(again.rows[0].certificateFingerprint, first.rows[0].certificateFingerprint);
+    const history = await t.platform.ledgerAccess.deviceHistory('platform', deviceId);
+    assert.equal(history.length, 1, 'registered once on the ledger');
+  });
 });

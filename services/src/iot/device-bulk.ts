@@ -296,8 +296,30 @@ export function createDeviceBulk(deps: DeviceBulkDeps) {
     };
   }
 
+  /**
+   * Runs an upload again (after its job failed for good, or to finish rows left
+   * pending); finished rows are skipped, stored certificates reused.
+   */
+  async function retry(user: Pick<AuthUser, 'mspId' | 'orgKind'>, jobId: string): Promise<BulkJobReport> {
+    await report(user, jobId);
+    // The upload keeps one BullMQ job id, so its state in the report is the latest run's.
+    const previous = await queue.getJob(jobId);
+    if (previous && (await previous.getState()) === 'active') {
+      throw new CodedError(ErrorCodes.INVALID_STATE, `bulk registration ${jobId} is running`, 409);
+    }
+    const { rows } = await deps.pool.query(
+      'UPDATE device_bulk_jobs SET finished_at = NULL WHERE id = $1 RETURNING created_by, factory_msp',
+      [jobId],
+    );
+    const job = rows[0];
+    await previous?.remove();
+    await queue.add('register-fleet', { jobId, username: job.created_by, mspId: job.factory_msp }, { jobId });
+    return report(user, jobId);
+  }
+
   return {
     submit,
+    retry,
     report,
     start(): void {
       worker = new Worker<BulkJobData>(

@@ -165,6 +165,21 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request) => deviceBulk.report(request.user, request.params.jobId),
   );
 
+  fastify.post(
+    '/devices/bulk/:jobId/retry',
+    {
+      preHandler: fastify.allow(['factory']),
+      schema: {
+        tags: ['devices'],
+        summary: 'Run a fleet upload again: finished rows are skipped, issued certificates reused',
+        ...secured,
+        params: Type.Object({ jobId: Type.String({ pattern: '^bulk-[0-9a-f-]{36}$' }) }),
+        response: { 202: BulkReport, ...errorResponses },
+      },
+    },
+    async (request, reply) => reply.status(202).send(await deviceBulk.retry(request.user, request.params.jobId)),
+  );
+
   fastify.get(
     '/devices',
     {
