@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import request from 'supertest';
 import { DeviceMessageRejections, signDeviceMessage } from '../src/iot/device-message.js';
-import { nextMessage, type SimulatedDevice, topicFor } from '../src/iot/simulator.js';
+import { nextMessage, runSimulator, type SimulatedDevice, topicFor } from '../src/iot/simulator.js';
 import { startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
 import { deviceAction, provisionDevices } from './ingest-fixtures.js';
 
@@ -180,5 +180,44 @@ describe('ingest rejections', () => {
     for (const [reason, n] of Object.entries(expected)) {
       assert.match(metrics.text, new RegExp(`^c2m_ingest_rejected\\{reason="${reason}"\\} ${n}$`, 'm'));
     }
+  });
+
+  test('the simulator misbehaves on request, and the ingest tells each kind apart', async () => {
+    const before = await t.platform.pool.query(
+      `SELECT (SELECT COUNT(*) FROM device_events)::int AS stored,
+              (SELECT COUNT(*) FROM dead_letters WHERE reason = 'BAD_SIGNATURE')::int AS bad,
+              (SELECT COUNT(*) FROM dead_letters WHERE reason = 'REPLAY')::int AS replays`,
+    );
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const result = await runSimulator({
+      mqttUrl: t.config.mqttUrl,
+      topicRoot: t.config.mqttTopicRoot,
+      devices: [good, other],
+      ratePerSecond: 2000,
+      count: 200,
+      workOrderId: 'WO-SIM',
+      badSignatureRate: 0.1,
+      replayRate: 0.1,
+      random,
+    });
+    assert.ok(result.badSignatures > 5 && result.replays > 5, JSON.stringify(result));
+    const b = before.rows[0];
+    await waitFor('every simulated message stored or dead-lettered', async () => {
+      const { rows } = await t.platform.pool.query(
+        `SELECT (SELECT COUNT(*) FROM device_events)::int AS stored,
+                (SELECT COUNT(*) FROM dead_letters WHERE reason = 'BAD_SIGNATURE')::int AS bad,
+                (SELECT COUNT(*) FROM dead_letters WHERE reason = 'REPLAY')::int AS replays`,
+      );
+      const r = rows[0];
+      return (
+        r.stored - b.stored === 200 - result.badSignatures - result.replays &&
+        r.bad - b.bad === result.badSignatures &&
+        r.replays - b.replays === result.replays
+      );
+    });
   });
 });

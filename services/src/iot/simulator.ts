@@ -1,4 +1,4 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createDeviceCsr, generateDeviceKeyPair } from '@c2m/identity';
@@ -111,8 +111,37 @@ export interface SimulatorOptions {
   readonly ratePerSecond: number;
   readonly count: number;
   readonly workOrderId: string;
-  /** Called after each published message with (sent, total). */
-  readonly onProgress?: (sent: number, total: number) => void;
+  /** Called after each published message with (sent, total, counts so far). */
+  readonly onProgress?: (sent: number, total: number, counts: MisbehaviourCounts) => void;
+  /** Share of messages signed with a key that is not the device's (the ingest rejects them: BAD_SIGNATURE). */
+  readonly badSignatureRate?: number;
+  /** Share of messages that reuse an earlier sequence number with other content (REPLAY). */
+  readonly replayRate?: number;
+  /** Random source for the misbehaviour draws (tests pass a seeded one). */
+  readonly random?: () => number;
+  /** Unacknowledged publishes allowed at once (default 200). */
+  readonly window?: number;
+}
+
+export interface MisbehaviourCounts {
+  readonly badSignatures: number;
+  readonly replays: number;
+}
+
+/** A replay: an earlier sequence number of the device, with different content, properly signed. */
+function replayMessage(device: SimulatedDevice, workOrderId: string, random: () => number): DeviceEnvelope {
+  const seq = 1 + Math.floor(random() * device.seq);
+  return signDeviceMessage(
+    {
+      v: 1,
+      deviceId: device.deviceId,
+      seq,
+      time: new Date().toISOString(),
+      type: DeviceEventTypes.productionCount,
+      data: { workOrderId, units: 1000, line: device.deviceId },
+    },
+    device.privateKey,
+  );
 }
 
 export function topicFor(topicRoot: string, device: SimulatedDevice): string {
@@ -123,20 +152,42 @@ export async function connectDevicePublisher(mqttUrl: string, clientId: string):
   return mqtt.connectAsync(mqttUrl, { clientId, protocolVersion: 5, clean: true, reconnectPeriod: 500 });
 }
 
-/** Publishes `count` messages round-robin over the devices at the given rate, QoS 1 (each waits for PUBACK). */
-export async function runSimulator(options: SimulatorOptions): Promise<{ sent: number; seconds: number }> {
+/**
+ * Publishes `count` messages round-robin over the devices at the given rate,
+ * QoS 1 (at most `window` awaiting their PUBACK). With a bad-signature or
+ * replay rate, that share of messages misbehaves; the rest are good.
+ */
+export async function runSimulator(
+  options: SimulatorOptions,
+): Promise<{ sent: number; seconds: number } & MisbehaviourCounts> {
   const client = await connectDevicePublisher(options.mqttUrl, `c2m-sim-${process.pid}-${Date.now()}`);
   const started = Date.now();
   const interval = 1000 / Math.max(options.ratePerSecond, 0.001);
+  const random = options.random ?? Math.random;
+  const window = options.window ?? 200;
+  const forger = options.badSignatureRate ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey : undefined;
+  const counts = { badSignatures: 0, replays: 0 };
   const inflight: Promise<unknown>[] = [];
   try {
     for (let i = 0; i < options.count; i++) {
       const device = options.devices[i % options.devices.length] as SimulatedDevice;
-      const { type, data } = productionData(device, options.workOrderId, i);
-      const envelope = nextMessage(device, type, data);
+      const draw = random();
+      let envelope: DeviceEnvelope;
+      if (forger && draw < (options.badSignatureRate ?? 0)) {
+        const { type, data } = productionData(device, options.workOrderId, i);
+        envelope = nextMessage({ ...device, privateKey: forger }, type, data);
+        device.seq += 1;
+        counts.badSignatures++;
+      } else if (device.seq > 0 && draw < (options.badSignatureRate ?? 0) + (options.replayRate ?? 0)) {
+        envelope = replayMessage(device, options.workOrderId, random);
+        counts.replays++;
+      } else {
+        const { type, data } = productionData(device, options.workOrderId, i);
+        envelope = nextMessage(device, type, data);
+      }
       inflight.push(client.publishAsync(topicFor(options.topicRoot, device), JSON.stringify(envelope), { qos: 1 }));
-      if (inflight.length >= 200) await Promise.all(inflight.splice(0));
-      options.onProgress?.(i + 1, options.count);
+      if (inflight.length >= window) await Promise.all(inflight.splice(0));
+      options.onProgress?.(i + 1, options.count, counts);
       const due = started + (i + 1) * interval;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -145,5 +196,5 @@ export async function runSimulator(options: SimulatorOptions): Promise<{ sent: n
   } finally {
     await client.endAsync();
   }
-  return { sent: options.count, seconds: (Date.now() - started) / 1000 };
+  return { sent: options.count, seconds: (Date.now() - started) / 1000, ...counts };
 }
