@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { useTranslation } from 'react-i18next';
 import { Header } from './components/header';
 import { OrgsProvider } from './components/org-name';
 import { type Portal, Portals, portalFor, useHashRoute } from './lib/router';
@@ -7,6 +8,7 @@ import { BrandPortal } from './pages/brand-portal';
 import { CertifierPortal } from './pages/certifier-portal';
 import { FactoryPortal } from './pages/factory-portal';
 import { FinancierPortal } from './pages/financier-portal';
+import { ForecastPage } from './pages/forecast-page';
 import { LoginPage } from './pages/login-page';
 import { PlatformPortal } from './pages/platform-portal';
 
@@ -22,21 +24,41 @@ function LoggedIn() {
   const { user } = useSession();
   const [route, navigate] = useHashRoute();
   const home = user ? portalFor(user) : 'brand';
+  // A portal's own sub-pages (only the brand's forecasts so far) are `#/{portal}/{page}`.
+  const subPages: Partial<Record<string, () => React.JSX.Element>> = home === 'brand' ? { forecast: ForecastPage } : {};
+  const sub = route.startsWith(`${home}/`) ? route.slice(home.length + 1) : '';
+  const SubPage = subPages[sub];
 
   // A user has exactly one portal: the API would refuse the others' data anyway,
   // so any other hash (a bookmark from another user, a typo) lands on the user's own.
   useEffect(() => {
-    if (route !== home) navigate(home);
-  }, [route, home, navigate]);
+    if (route !== home && !SubPage) navigate(home);
+  }, [route, home, navigate, SubPage]);
 
-  const Page = pages[(Portals as readonly string[]).includes(route) && route === home ? (route as Portal) : home];
+  const Page =
+    SubPage ?? pages[(Portals as readonly string[]).includes(route) && route === home ? (route as Portal) : home];
   return (
     <OrgsProvider>
       <Header />
       <main className="main">
+        {home === 'brand' && <BrandNav current={sub} />}
         <Page />
       </main>
     </OrgsProvider>
+  );
+}
+
+function BrandNav({ current }: { current: string }) {
+  const { t } = useTranslation();
+  return (
+    <nav data-testid="brand-nav" style={{ display: 'flex', gap: '1.25rem', marginBottom: '0.75rem' }}>
+      <a href="#/brand" style={{ fontWeight: current === '' ? 600 : 400 }}>
+        {t('forecast.navOrders')}
+      </a>
+      <a href="#/brand/forecast" style={{ fontWeight: current === 'forecast' ? 600 : 400 }} data-testid="nav-forecast">
+        {t('forecast.nav')}
+      </a>
+    </nav>
   );
 }
 

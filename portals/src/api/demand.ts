@@ -1,0 +1,80 @@
+// Wire types and calls of the demand API (services/src/routes/demand.ts, services/API.md "Demand").
+import type { ApiClient } from './client';
+
+export interface BacktestScores {
+  mase: number;
+  smape: number;
+  coverage80: number;
+  coverage95: number;
+  points: number;
+}
+
+export interface ForecastRun {
+  id: string;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  trigger: string;
+  horizonDays: number;
+  historyFrom: string | null;
+  historyTo: string | null;
+  seriesTotal: number;
+  seriesDone: number;
+  percent: number;
+  scores: {
+    mase: number;
+    smape: number;
+    coverage80: number;
+    coverage95: number;
+    seasonalNaiveMase: number | null;
+    scoredSeries: number;
+    models: Record<string, number>;
+    reconciliation: string;
+  } | null;
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export type ForecastLevel = 'brand' | 'category' | 'product' | 'sku';
+
+export interface ForecastRunDetail extends ForecastRun {
+  series: { level: ForecastLevel; key: string; model: string; scores: BacktestScores | null }[];
+}
+
+export interface SeriesForecast {
+  level: ForecastLevel;
+  key: string;
+  model: string;
+  scores: BacktestScores | null;
+  candidates: { model: string; scores: BacktestScores }[];
+  history: { date: string; quantity: number }[];
+  forecast: { date: string; point: number; lo80: number; hi80: number; lo95: number; hi95: number }[];
+}
+
+export interface DraftOrder {
+  id: string;
+  product: string;
+  status: string;
+  totalQuantity: number;
+  lines: { sku: string; colour?: string; size?: string; quantity: number }[];
+  spec: { schedule?: { week: string; sku: string; quantity: number }[] };
+}
+
+const enc = encodeURIComponent;
+
+export function demandApi(api: ApiClient) {
+  const { request } = api;
+  return {
+    listRuns: () => request<{ items: ForecastRun[] }>('GET', '/api/demand/forecasts'),
+    startRun: (horizonDays = 84) => request<ForecastRun>('POST', '/api/demand/forecasts', { horizonDays }),
+    getRun: (runId: string) => request<ForecastRunDetail>('GET', `/api/demand/forecasts/${enc(runId)}`),
+    series: (runId: string, level: ForecastLevel, key: string) =>
+      request<SeriesForecast>(
+        'GET',
+        level === 'sku'
+          ? `/api/demand/forecasts/${enc(runId)}/series/${enc(key)}?historyDays=180`
+          : `/api/demand/forecasts/${enc(runId)}/${level}/${enc(key)}?historyDays=180`,
+      ),
+    draftOrder: (runId: string, body: { productId: string; weeks: number; basis: 'point' | 'upper80' }) =>
+      request<DraftOrder>('POST', `/api/demand/forecasts/${enc(runId)}/draft-order`, body),
+  };
+}

@@ -1,0 +1,83 @@
+// The brand's forecast page in headless Chromium against the demo platform: the
+// demo's first forecast run, its chart with bands, model and scores, a product's
+// reconciled forecast, and a draft order made from it.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { skipWithoutChromium, startDemoPlatform } from './support.mjs';
+
+describe('brand forecast page', { skip: skipWithoutChromium, timeout: 300_000 }, () => {
+  let p;
+  let brand;
+
+  before(async () => {
+    p = await startDemoPlatform({ name: 'forecast' });
+    brand = await p.token('brand');
+    // The demo uploads two years of signals and starts a first run once its orders and devices are loaded.
+    await p.waitFor(
+      'the demo forecast run',
+      async () => {
+        const runs = await p.api('GET', '/api/demand/forecasts', { token: brand });
+        const run = runs.body?.items?.[0];
+        if (run?.status === 'failed') throw new Error(run.error);
+        return run?.status === 'done' ? run : undefined;
+      },
+      240_000,
+    );
+  });
+  after(async () => {
+    await p?.stop();
+  });
+
+  test('the brand sees the latest run, a SKU chart with intervals, its model and backtest scores', async () => {
+    const { page, context, errors } = await p.newPage();
+    await p.loginAs(page, 'brand');
+    await page.getByTestId('nav-forecast').click();
+    await page.locator('[data-testid="forecast-run-status"][data-status="done"]').waitFor();
+    await page.getByTestId('forecast-chart').locator('canvas').first().waitFor();
+    const model = await page.getByTestId('forecast-model').textContent();
+    assert.match(model ?? '', /prophet|mstl_ets|seasonal_naive|croston|tsb/);
+    assert.match((await page.getByTestId('forecast-scores').textContent()) ?? '', /MASE/);
+    assert.match((await page.getByTestId('forecast-overall').textContent()) ?? '', /MASE \d/);
+
+    await page.getByTestId('series-product-MCS').click();
+    await page.locator('[data-testid="forecast-model"][data-level="product"][data-key="MCS"]').waitFor();
+    assert.match((await page.getByTestId('forecast-model').textContent()) ?? '', /bottom_up/);
+    await p.shot(page, 'brand-forecast');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('a product forecast becomes a draft order that is not dispatched', async () => {
+    const { page, context, errors } = await p.newPage();
+    await p.loginAs(page, 'brand');
+    await page.goto(`${p.base()}/#/brand/forecast`);
+    await page.getByTestId('draft-product').selectOption('MCS');
+    await page.getByTestId('draft-submit').click();
+    const result = page.getByTestId('draft-result');
+    await result.waitFor();
+    assert.equal(await result.getAttribute('data-status'), 'draft');
+    const orderId = await result.getAttribute('data-order-id');
+    const order = await p.api('GET', `/api/orders/${orderId}`, { token: brand });
+    assert.equal(order.status, 200);
+    assert.equal(order.body.status, 'draft');
+    assert.deepEqual(
+      order.body.lines.map((l) => l.sku),
+      ['MCS-GRY-L', 'MCS-GRY-M', 'MCS-NVY-L', 'MCS-NVY-M'],
+    );
+    assert.equal(order.body.offers.length, 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('the page is in Chinese for a Chinese browser', async () => {
+    const { page, context, errors } = await p.newPage({ locale: 'zh-CN' });
+    await p.loginAs(page, 'brand');
+    await page.goto(`${p.base()}/#/brand/forecast`);
+    await page.getByRole('heading', { name: '需求预测' }).waitFor();
+    await page.getByTestId('forecast-chart').locator('canvas').first().waitFor();
+    await p.shot(page, 'brand-forecast-zh');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
