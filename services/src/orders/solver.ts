@@ -423,6 +423,10 @@ export async function solveDispatch(p: DispatchProblem, options: SolveOptions = 
     const fixed = new Uint8Array(inModel.length);
     const lineForced = new Float64Array(numLines);
     const fwForced = free.map((weeks) => weeks.map(() => 0));
+    const isSmall = (i: number, x: ArrayLike<number>) => {
+      const v = x[base + i] as number;
+      return v > 1e-6 && v < minBatch(inModel[i] as number) - 1e-6;
+    };
     let status = 'optimal';
     for (let round = 0; ; round++) {
       const x = solution.colValue;
@@ -431,25 +435,25 @@ export async function solveDispatch(p: DispatchProblem, options: SolveOptions = 
       // minimum batch), too-small ones are raised where there is room, else closed. Only unused columns stay
       // free, each round settles at least one column, so the dive ends, usually a round or two later.
       const freeze = round >= (options.diveRounds ?? 3);
-      inModel.forEach((id, i) => {
-        if (fixed[i]) return;
+      // Open batches are settled before any too-small one is raised, so a raise sees the room they hold.
+      const order = inModel.map((_, i) => i);
+      if (freeze) order.sort((a, b) => Number(isSmall(a, x)) - Number(isSmall(b, x)));
+      for (const i of order) {
+        if (fixed[i]) continue;
+        const id = inModel[i] as number;
         const v = x[base + i] as number;
         const mb = minBatch(id);
         const c = candidates[id] as XCol;
-        const small = v > 1e-6 && v < mb - 1e-6;
-        if (!small && !freeze) return;
+        const small = isSmall(i, x);
+        if (!small && (!freeze || v <= 1e-6)) continue;
         fixed[i] = 1;
         if (!small) {
-          if (v <= 1e-6) {
-            fixed[i] = 0;
-            return;
-          }
           if (mb > 0) {
             lineForced[c.l] = (lineForced[c.l] as number) + mb;
             (fwForced[c.f] as number[])[c.w] = (fwForced[c.f]?.[c.w] ?? 0) + mb;
             changes.push({ j: base + i, lower: mb, upper: c.ub });
           }
-          return;
+          continue;
         }
         const fwLeft = (free[c.f]?.[c.w] ?? 0) - (fwForced[c.f]?.[c.w] ?? 0);
         const lineLeft = (p.lines[c.l]?.quantity ?? 0) - (lineForced[c.l] as number);
@@ -458,7 +462,7 @@ export async function solveDispatch(p: DispatchProblem, options: SolveOptions = 
           (fwForced[c.f] as number[])[c.w] = (fwForced[c.f]?.[c.w] ?? 0) + mb;
           changes.push({ j: base + i, lower: mb, upper: c.ub });
         } else changes.push({ j: base + i, lower: 0, upper: 0 });
-      });
+      }
       debug('dive', {
         ms: Math.round(performance.now() - started),
         round,
