@@ -25,7 +25,7 @@ import {
   hash,
   type Status,
 } from '@hyperledger/fabric-gateway';
-import { common, peer } from '@hyperledger/fabric-protos';
+import { common, gateway, peer } from '@hyperledger/fabric-protos';
 import { CommitError, SubmitError } from '../errors.js';
 import { decodeEnvelope, summarizeBlock } from './blocks.js';
 import { toLedgerError, validationCodeName } from './gateway-errors.js';
@@ -307,8 +307,12 @@ function proposalOptions(options: ProposalOptions) {
 }
 
 /** The proposal's channel-header timestamp, which is the chaincode stub's tx timestamp. */
-function proposalTimestamp(proposalBytes: Uint8Array): string {
-  const header = common.Header.deserializeBinary(peer.Proposal.deserializeBinary(proposalBytes).getHeader_asU8());
+function proposalTimestamp(proposedTransactionBytes: Uint8Array): string {
+  // Proposal.getBytes() is the serialized gateway.ProposedTransaction wrapping the SignedProposal.
+  const signed = gateway.ProposedTransaction.deserializeBinary(proposedTransactionBytes).getProposal();
+  const header = common.Header.deserializeBinary(
+    peer.Proposal.deserializeBinary(signed?.getProposalBytes_asU8() ?? new Uint8Array()).getHeader_asU8(),
+  );
   const ts = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8()).getTimestamp();
   return new Date(ts ? ts.getSeconds() * 1000 + Math.floor(ts.getNanos() / 1_000_000) : 0).toISOString();
 }
