@@ -128,6 +128,8 @@ export interface SolveOptions {
   readonly timeLimitSeconds?: number;
   /** Weeks before its due week a line may be made (default 3): earlier ties up stock and near capacity. */
   readonly maxEarlyWeeks?: number;
+  /** Extra HiGHS options (e.g. `{ presolve: 'off' }`), for experiments and the benchmark. */
+  readonly highsOptions?: Record<string, string | number | boolean>;
   /** Dive rounds before the plan's shape is frozen (default 3); more rounds, closer to optimal, slower. */
   readonly diveRounds?: number;
 }
@@ -394,7 +396,7 @@ export async function solveDispatch(p: DispatchProblem, options: SolveOptions = 
   };
 
   try {
-    model.options.set({ output_flag: false } as never);
+    model.options.set({ output_flag: false, ...options.highsOptions } as never);
     addColumns(initial);
     let solution = solve();
     for (let round = 0; ; round++) {
