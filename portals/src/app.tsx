@@ -4,9 +4,11 @@ import { Header } from './components/header';
 import { OrgsProvider } from './components/org-name';
 import { type Portal, Portals, portalFor, useHashRoute } from './lib/router';
 import { useSession } from './lib/session';
+import { AllocationPage } from './pages/allocation-page';
 import { BrandPortal } from './pages/brand-portal';
 import { CertifierPortal } from './pages/certifier-portal';
 import { FactoryPortal } from './pages/factory-portal';
+import { FactoryProfilePage } from './pages/factory-profile-page';
 import { FinancierPortal } from './pages/financier-portal';
 import { ForecastPage } from './pages/forecast-page';
 import { LoginPage } from './pages/login-page';
@@ -25,7 +27,12 @@ function LoggedIn() {
   const [route, navigate] = useHashRoute();
   const home = user ? portalFor(user) : 'brand';
   // A portal's own sub-pages (only the brand's forecasts so far) are `#/{portal}/{page}`.
-  const subPages: Partial<Record<string, () => React.JSX.Element>> = home === 'brand' ? { forecast: ForecastPage } : {};
+  const subPages: Partial<Record<string, () => React.JSX.Element>> =
+    home === 'brand'
+      ? { forecast: ForecastPage, allocations: AllocationPage }
+      : home === 'factory'
+        ? { profile: FactoryProfilePage }
+        : {};
   const sub = route.startsWith(`${home}/`) ? route.slice(home.length + 1) : '';
   const SubPage = subPages[sub];
 
@@ -42,6 +49,7 @@ function LoggedIn() {
       <Header />
       <main className="main">
         {home === 'brand' && <BrandNav current={sub} />}
+        {home === 'factory' && <FactoryNav current={sub} />}
         <Page />
       </main>
     </OrgsProvider>
@@ -57,6 +65,27 @@ function BrandNav({ current }: { current: string }) {
       </a>
       <a href="#/brand/forecast" style={{ fontWeight: current === 'forecast' ? 600 : 400 }} data-testid="nav-forecast">
         {t('forecast.nav')}
+      </a>
+      <a
+        href="#/brand/allocations"
+        style={{ fontWeight: current === 'allocations' ? 600 : 400 }}
+        data-testid="nav-allocations"
+      >
+        {t('dispatch.allocNav')}
+      </a>
+    </nav>
+  );
+}
+
+function FactoryNav({ current }: { current: string }) {
+  const { t } = useTranslation();
+  return (
+    <nav data-testid="factory-nav" style={{ display: 'flex', gap: '1.25rem', marginBottom: '0.75rem' }}>
+      <a href="#/factory" style={{ fontWeight: current === '' ? 600 : 400 }}>
+        {t('factory.openOffers')}
+      </a>
+      <a href="#/factory/profile" style={{ fontWeight: current === 'profile' ? 600 : 400 }} data-testid="nav-profile">
+        {t('dispatch.profileNav')}
       </a>
     </nav>
   );
