@@ -48,7 +48,7 @@ import {
 import { quietFabricLogs } from './quiet-logs.js';
 import { RecordFile } from './record-file.js';
 import { decodeRwSet, encodeRwSet, type PrivateWrite, type ReadWriteSet, sameVersion } from './rwset.js';
-import { cacheShimCertificateParsing } from './shim-cert-cache.js';
+import { cacheShimCertificateParsing, cacheShimParameterValidation } from './shim-speedups.js';
 import { type CollectionConfig, Simulator } from './simulator.js';
 import { keyHash, type Version, WorldState } from './world-state.js';
 
@@ -226,7 +226,7 @@ class EmbeddedLedger implements Ledger {
     this.#pvtFile = pvtFile;
     this.#blockSize = options.blockSize ?? 100;
     this.#blockTimeoutMs = options.blockTimeoutMs ?? 50;
-    quietFabricLogs();
+    if (quietFabricLogs()) cacheShimParameterValidation();
     cacheShimCertificateParsing();
     // ChaincodeFromContract appends its system contract to the array it is given.
     this.#cc = new ChaincodeFromContract(

@@ -33,7 +33,7 @@ const LOGGERS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
- * Silences Fabric's chaincode-side logging unless CORE_CHAINCODE_LOGGING_LEVEL asks for more than CRITICAL.
+ * Silences Fabric's chaincode-side logging (and says so) unless CORE_CHAINCODE_LOGGING_LEVEL asks for more than CRITICAL.
  *
  * Chaincode failures are answered to the client with their code, so the shim's own error lines only duplicate
  * them. Setting the level is not enough for speed: winston's single-argument level methods push every call
@@ -41,9 +41,9 @@ const LOGGERS: Readonly<Record<string, readonly string[]>> = {
  * with no-ops on those loggers. A later `setLevel` to a verbose level does not undo that; set the variable
  * before opening the ledger to see chaincode logs.
  */
-export function quietFabricLogs(): void {
+export function quietFabricLogs(): boolean {
   const wanted = process.env.CORE_CHAINCODE_LOGGING_LEVEL;
-  if (wanted && wanted.toUpperCase() !== 'CRITICAL') return;
+  if (wanted && wanted.toUpperCase() !== 'CRITICAL') return false;
   for (const [module, names] of Object.entries(LOGGERS)) {
     const logging = require(module) as FabricLogging;
     logging.setLevel('CRITICAL');
@@ -56,4 +56,5 @@ export function quietFabricLogs(): void {
       }
     }
   }
+  return true;
 }
