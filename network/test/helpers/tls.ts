@@ -1,4 +1,5 @@
 /** A self-signed TLS server certificate for 127.0.0.1/localhost, for tests that run a gRPC server with TLS. */
+import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
