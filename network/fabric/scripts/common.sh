@@ -112,12 +112,14 @@ fab_env() {
   fi
 }
 
-# fabric-ca-client, locally or in the CA image (fabric-tools does not ship it).
+# fabric-ca-client, locally or in the CA image (fabric-tools does not ship it). Its own client config goes to
+# build/fabric-ca-client, not to $HOME (a container user without a home could not write it).
 fca() {
   if [[ "$MODE" == local ]]; then
-    fabric-ca-client "$@"
+    fabric-ca-client "$@" --home "$TOOL_BUILD/fabric-ca-client"
   else
-    "${COMPOSE[@]}" run --rm -T --no-deps --user "$(id -u):$(id -g)" --entrypoint fabric-ca-client fabric-ca-tools "$@"
+    "${COMPOSE[@]}" run --rm -T --no-deps --user "$(id -u):$(id -g)" --entrypoint fabric-ca-client fabric-ca-tools \
+      "$@" --home "$TOOL_BUILD/fabric-ca-client"
   fi
 }
 
