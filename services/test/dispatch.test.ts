@@ -373,7 +373,9 @@ describe('dispatch on the platform', () => {
       assert.ok(rows.length > 0);
       for (const msp of [Orgs.factory1, Orgs.factory2]) {
         const view = await request(t.app.server).get(`/api/factories/${msp}/profile`).set(as('brand')).expect(200);
-        const cap = new Map(view.body.capacity.map((c: { week: string; units: number }) => [c.week, c.units]));
+        const cap = new Map(
+          view.body.capacity.map((c: { week: string; certifiedUnits: number }) => [c.week, c.certifiedUnits]),
+        );
         for (const r of rows.filter((x) => x.factory_msp === msp)) {
           assert.ok(r.units <= (cap.get(r.week) as number), `${msp} week ${r.week}: ${r.units} > ${cap.get(r.week)}`);
         }

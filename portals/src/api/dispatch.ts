@@ -27,7 +27,7 @@ export interface FactoryProfileView {
   profile: FactoryProfile;
   quality: QualityScore;
   lines: { id: string; certifiedDevices: number }[];
-  capacity: { week: string; units: number }[];
+  capacity: { week: string; units: number; certifiedUnits: number }[];
 }
 
 export interface OfferExplanation {

@@ -267,6 +267,7 @@ export const en = {
     noDevice: 'none: not counted',
     week: 'Week of',
     capacity: 'Units',
+    counted: 'With certified devices',
     quantity: 'Units',
     edit: 'Edit (JSON)',
     save: 'Save profile',

@@ -263,6 +263,7 @@ export const zh: Translation = {
     noDevice: '无：不计入产能',
     week: '周起始日',
     capacity: '件数',
+    counted: '有认证设备的产线',
     quantity: '件数',
     edit: '编辑（JSON）',
     save: '保存档案',

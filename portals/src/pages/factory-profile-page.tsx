@@ -122,6 +122,7 @@ export function FactoryProfilePage() {
                 <tr>
                   <th>{t('dispatch.week')}</th>
                   <th>{t('dispatch.capacity')}</th>
+                  <th>{t('dispatch.counted')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -129,6 +130,7 @@ export function FactoryProfilePage() {
                   <tr key={c.week}>
                     <td>{c.week}</td>
                     <td>{formatNumber(c.units, i18n.language)}</td>
+                    <td>{formatNumber(c.certifiedUnits, i18n.language)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -233,7 +233,8 @@ export function createDispatcher(deps: DispatchDeps) {
       requiredCertificates?: string[];
     };
     const dueDate = order.due_date instanceof Date ? isoDay(order.due_date) : String(order.due_date);
-    const dueWeek = Math.floor((Date.parse(`${dueDate}T00:00:00Z`) - start.getTime()) / (7 * DAY_MS));
+    // Work planned in week w is done by that week's Sunday: on time if the Sunday is not after the due date.
+    const dueWeek = Math.floor((Date.parse(`${dueDate}T00:00:00Z`) - start.getTime() - 6 * DAY_MS) / (7 * DAY_MS));
     const demand: DemandLine[] = open.map((l) => ({
       id: lineKey(l),
       orderId: order.id as string,

@@ -67,6 +67,27 @@ export function weeklyCapacity(
   });
 }
 
+/** 8 weeks of capacity: of all lines, and of the lines with a certified device (what dispatch counts). */
+function capacityView(profile: FactoryProfile, devices: Map<string, number>, start: Date) {
+  const all = weeklyCapacity(
+    profile,
+    profile.lines.map((l) => l.id),
+    start,
+    8,
+  );
+  const certified = weeklyCapacity(
+    profile,
+    profile.lines.filter((l) => (devices.get(l.id) ?? 0) > 0).map((l) => l.id),
+    start,
+    8,
+  );
+  return all.map((units, w) => ({
+    week: isoDay(new Date(start.getTime() + w * 7 * DAY_MS)),
+    units,
+    certifiedUnits: certified[w] ?? 0,
+  }));
+}
+
 /** The demo consortium's two sock factories: different costs, quality and calendars, both shut for Spring Festival. */
 export const DemoProfiles: Record<string, FactoryProfile> = {
   [Orgs.factory1]: {
@@ -255,12 +276,7 @@ export function createFactoriesService(deps: FactoriesServiceDeps) {
       profile: entry.profile,
       quality,
       lines: entry.profile.lines.map((l) => ({ id: l.id, certifiedDevices: devices.get(l.id) ?? 0 })),
-      capacity: weeklyCapacity(
-        entry.profile,
-        entry.profile.lines.map((l) => l.id),
-        start,
-        8,
-      ).map((units, w) => ({ week: isoDay(new Date(start.getTime() + w * 7 * DAY_MS)), units })),
+      capacity: capacityView(entry.profile, devices, start),
     };
   }
 

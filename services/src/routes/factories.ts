@@ -84,7 +84,13 @@ const ProfileView = Type.Object({
   profile: Profile,
   quality: Quality,
   lines: Type.Array(Type.Object({ id: Type.String(), certifiedDevices: Type.Integer() })),
-  capacity: Type.Array(Type.Object({ week: Type.String(), units: Type.Integer() })),
+  capacity: Type.Array(
+    Type.Object({
+      week: Type.String({ description: 'Monday of the week' }),
+      units: Type.Integer({ description: 'all lines' }),
+      certifiedUnits: Type.Integer({ description: 'lines with a certified device: what dispatch counts' }),
+    }),
+  ),
 });
 
 const MspParam = Type.Object({ mspId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' }) });
