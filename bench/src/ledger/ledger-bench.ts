@@ -17,7 +17,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { contracts } from '@c2m/chaincode';
 import { type IdentityStore, isLowS, openIdentityStore, signMessage } from '@c2m/identity';
 import { anchorsContract, devicesContract, openEmbeddedLedger, orgsContract } from '@c2m/network';
 import { type Ledger, type LedgerIdentity, Orgs } from '@c2m/shared';
@@ -26,6 +25,8 @@ import { type Ledger, type LedgerIdentity, Orgs } from '@c2m/shared';
 const require = createRequire(import.meta.url);
 for (const name of ['fabric-contract-api/lib/logger', 'fabric-shim/lib/logger']) require(name).setLevel('CRITICAL');
 process.env.CORE_CHAINCODE_LOGGING_LEVEL = 'CRITICAL';
+// Imported after the level is set: the contract decorators log at import time.
+const { contracts } = await import('@c2m/chaincode');
 
 type Op = 'register' | 'anchor';
 type SignerKind = 'message' | 'pool' | 'digest';
