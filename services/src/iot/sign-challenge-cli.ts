@@ -27,14 +27,18 @@ const { values } = parseArgs({
 async function main(): Promise<void> {
   const deviceId = values.device;
   if (!deviceId || (!values.key && !values['state-dir'])) {
-    console.error('usage: sign-challenge-cli --device <id> (--key <pkcs8.pem> | --state-dir <dir>) [--challenge <text>]');
+    console.error(
+      'usage: sign-challenge-cli --device <id> (--key <pkcs8.pem> | --state-dir <dir>) [--challenge <text>]',
+    );
     process.exit(2);
   }
   const keyPem = values.key
     ? await readFile(values.key, 'utf8')
-    : (JSON.parse(await readFile(path.join(values['state-dir'] as string, `${deviceId}.json`), 'utf8')) as {
-        privateKeyPem: string;
-      }).privateKeyPem;
+    : (
+        JSON.parse(await readFile(path.join(values['state-dir'] as string, `${deviceId}.json`), 'utf8')) as {
+          privateKeyPem: string;
+        }
+      ).privateKeyPem;
   let challenge = values.challenge;
   if (!challenge) {
     const chunks: Buffer[] = [];
