@@ -394,6 +394,21 @@ describe('portals in headless Chromium against the demo platform', { skip, timeo
     assert.equal(await row.getByTestId('device-certify').count(), 0);
     const ledger = await api('GET', `/api/devices/${deviceId}`, { token: await token('platform') });
     assert.equal(ledger.body.status, 'CERTIFIED');
+    // Recalibration due: suspend, then reactivate; each is a ledger change with the certifier's name.
+    await row.getByTestId('device-suspend').click();
+    await page.locator(`[data-testid="device-row"][data-device-id="${deviceId}"][data-status="SUSPENDED"]`).waitFor();
+    await row.getByTestId('device-reactivate').click();
+    await page.locator(`[data-testid="device-row"][data-device-id="${deviceId}"][data-status="CERTIFIED"]`).waitFor();
+    const history = await api('GET', `/api/devices/${deviceId}`, { token: await token('platform') });
+    assert.deepEqual(
+      history.body.history.map((h) => [h.action, h.by]),
+      [
+        ['register', 'factory2@Factory2Org'],
+        ['certify', 'certifier@PlatformOrg'],
+        ['suspend', 'certifier@PlatformOrg'],
+        ['reactivate', 'certifier@PlatformOrg'],
+      ],
+    );
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -110,6 +110,9 @@ export function createApiClient(options: ApiClientOptions) {
       request<DeviceChallenge>('POST', `/api/devices/${enc(deviceId)}/challenges`),
     certifyDevice: (deviceId: string, body: CertifyRequest) =>
       request<Device>('POST', `/api/devices/${enc(deviceId)}/certify`, body),
+    /** Certifier actions after certification; each is a ledger transaction recording who and when. */
+    changeDeviceStatus: (deviceId: string, action: 'suspend' | 'reactivate' | 'revoke', note?: string) =>
+      request<Device>('POST', `/api/devices/${enc(deviceId)}/${action}`, note ? { note } : {}),
 
     listAnchors: () => request<ItemList<Anchor>>('GET', '/api/anchors'),
     ledger: () => request<LedgerView>('GET', '/api/ledger'),

@@ -140,6 +140,11 @@ export const en = {
     signature: 'Device signature',
     submitProof: 'Certify with this proof',
     cancel: 'Cancel',
+    suspend: 'Suspend',
+    reactivate: 'Reactivate',
+    revoke: 'Revoke',
+    confirmRevoke: 'Revoke for good?',
+    statusChanged: 'Device {{id}} is now {{status}} on the ledger.',
   },
   certifier: {
     title: 'Certifier portal',

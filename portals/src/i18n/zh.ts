@@ -139,6 +139,11 @@ export const zh: Translation = {
     signature: '设备签名',
     submitProof: '以此证明认证',
     cancel: '取消',
+    suspend: '暂停',
+    reactivate: '恢复',
+    revoke: '吊销',
+    confirmRevoke: '确认永久吊销？',
+    statusChanged: '设备 {{id}} 在账本上的状态现为 {{status}}。',
   },
   certifier: {
     title: '认证门户',

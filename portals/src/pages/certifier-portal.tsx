@@ -108,6 +108,65 @@ function CertifyButton({
   );
 }
 
+/** Suspend (recalibration due), reactivate, or revoke (tampering; final, so it asks first). */
+function LifecycleButtons({ device, onDone }: { device: Device; onDone: (m: string) => void }) {
+  const { t } = useTranslation();
+  const { api } = useSession();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const [confirmRevoke, setConfirmRevoke] = useState(false);
+  const actions: ('suspend' | 'reactivate' | 'revoke')[] =
+    device.status === 'CERTIFIED'
+      ? ['suspend', 'revoke']
+      : device.status === 'SUSPENDED'
+        ? ['reactivate', 'revoke']
+        : [];
+  if (actions.length === 0) return null;
+  const act = async (action: 'suspend' | 'reactivate' | 'revoke') => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const d = await api.changeDeviceStatus(device.deviceId, action);
+      setConfirmRevoke(false);
+      onDone(t('devices.statusChanged', { id: device.deviceId, status: d.status }));
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <span className="nowrap">
+      {actions.map((action) =>
+        action === 'revoke' && !confirmRevoke ? (
+          <button
+            key={action}
+            type="button"
+            className="btn btn-small"
+            data-testid="device-revoke"
+            disabled={busy}
+            onClick={() => setConfirmRevoke(true)}
+          >
+            {t('devices.revoke')}
+          </button>
+        ) : (
+          <button
+            key={action}
+            type="button"
+            className={action === 'revoke' ? 'btn btn-small btn-danger' : 'btn btn-small'}
+            data-testid={action === 'revoke' ? 'device-revoke-confirm' : `device-${action}`}
+            disabled={busy}
+            onClick={() => act(action)}
+          >
+            {action === 'revoke' ? t('devices.confirmRevoke') : t(`devices.${action}`)}
+          </button>
+        ),
+      )}
+      {error && <div className="note note-error small">{error}</div>}
+    </span>
+  );
+}
+
 export function CertifierPortal() {
   const { t } = useTranslation();
   const { api } = useSession();
@@ -150,16 +209,18 @@ export function CertifierPortal() {
           <DevicesTable
             devices={items}
             showFactory
-            action={(d) => (
-              <CertifyButton
-                device={d}
-                validUntil={validUntil}
-                onDone={(m) => {
-                  setMessage(m);
-                  void devices.reload();
-                }}
-              />
-            )}
+            action={(d) => {
+              const onDone = (m: string) => {
+                setMessage(m);
+                void devices.reload();
+              };
+              return (
+                <>
+                  <CertifyButton device={d} validUntil={validUntil} onDone={onDone} />
+                  <LifecycleButtons device={d} onDone={onDone} />
+                </>
+              );
+            }}
           />
         )}
       </Card>
