@@ -35,6 +35,11 @@ export function createChallengeStore(pool: pg.Pool, ttlMs = DEFAULT_CHALLENGE_TT
          VALUES ($1,$2,$3,$4,$5,$6)`,
         [challengeId, deviceId, challenge, issuedBy, issued, expires],
       );
+      // Unused challenges are worth nothing once expired; used ones stay (with their tx) for the audit trail.
+      await pool.query(
+        `DELETE FROM device_challenges WHERE device_id = $1 AND used_at IS NULL AND expires_at < now() - interval '1 day'`,
+        [deviceId],
+      );
       return {
         challengeId,
         deviceId,
