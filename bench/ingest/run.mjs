@@ -7,8 +7,9 @@
 //
 //   node bench/ingest/run.mjs [--devices 1000] [--per-device 60] [--connections 8] [--window 200]
 //                             [--verify-threads 2] [--batch 1000] [--flush-ms 20] [--anchor-batch 5000]
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -47,6 +48,17 @@ const THREADS = Number(opt['verify-threads']);
 const here = path.dirname(new URL(import.meta.url).pathname);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => process.stderr.write(`${msg}\n`);
+
+/** CPU seconds (user + system, all threads) a process has used, from /proc. */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 function runWorker(file, data) {
   return new Promise((resolve, reject) => {
@@ -97,21 +109,24 @@ for (let s = 1; s <= PER_DEVICE; s++) {
   }
 }
 
-// 2. The machine's raw limit: ES256 verifies per second, one thread and one per core.
+// 2. The machine's raw limit: ES256 verifies per second, one thread and one per core,
+// measured before and after the ingest run (the machine is shared; the mean is the limit).
 const samples = messages.slice(0, 256).map((m) => {
   const env = JSON.parse(m.payload);
   const d = devices[m.lane];
   return { spki: new Uint8Array(d.publicKey.export({ type: 'spki', format: 'der' })), body: env.body, sig: env.sig };
 });
 const limitMs = Number(opt['limit-ms']);
-log('measuring raw verify rate...');
-const single = await runWorker('verify-limit.mjs', { samples, ms: limitMs });
 const cores = os.availableParallelism();
-const all = await Promise.all(
-  Array.from({ length: cores }, () => runWorker('verify-limit.mjs', { samples, ms: limitMs })),
-);
-const rawOne = (single.n / limitMs) * 1000;
-const rawAll = all.reduce((s, r) => s + (r.n / r.ms) * 1000, 0);
+async function rawLimit() {
+  log('measuring raw verify rate...');
+  const single = await runWorker('verify-limit.mjs', { samples, ms: limitMs });
+  const all = await Promise.all(
+    Array.from({ length: cores }, () => runWorker('verify-limit.mjs', { samples, ms: limitMs })),
+  );
+  return { one: (single.n / limitMs) * 1000, all: all.reduce((s, r) => s + (r.n / r.ms) * 1000, 0) };
+}
+const rawBefore = await rawLimit();
 
 // 3. A private broker (unless --mqtt-url), the platform (PostgreSQL, ledger, anchorer) and an ingest.
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'c2m-bench-'));
@@ -126,7 +141,8 @@ if (!mqttUrl) {
   });
   const conf = (await readFile(path.join(here, 'mosquitto.conf.template'), 'utf8'))
     .replace('{{port}}', String(port))
-    .replace('{{dir}}', dataDir);
+    .replace('{{dir}}', dataDir)
+    .replace('{{user}}', os.userInfo().username);
   await writeFile(path.join(dataDir, 'mosquitto.conf'), conf);
   broker = spawn('mosquitto', ['-c', path.join(dataDir, 'mosquitto.conf')], { stdio: 'ignore' });
   mqttUrl = `mqtt://127.0.0.1:${port}`;
@@ -177,12 +193,23 @@ const anchorLoop = (async () => {
 // 4. Publish; sample the durable count (acknowledged = committed) as it grows.
 log(`publishing ${TOTAL} messages from ${DEVICES} devices over ${opt.connections} connections...`);
 const timeline = [];
+await writeFile(
+  path.join(dataDir, 'messages.json'),
+  JSON.stringify({
+    mqttUrl: config.mqttUrl,
+    connections: Number(opt.connections),
+    window: Number(opt.window),
+    messages,
+  }),
+);
+const cpuBefore = process.cpuUsage();
+const brokerCpuBefore = broker ? cpuSeconds(broker.pid) : 0;
+const elu = performance.eventLoopUtilization();
 const startedAt = performance.now();
-const publisher = runWorker('publisher.mjs', {
-  mqttUrl: config.mqttUrl,
-  connections: Number(opt.connections),
-  window: Number(opt.window),
-  messages,
+const child = fork(path.join(here, 'publisher.mjs'), [path.join(dataDir, 'messages.json')]);
+const publisher = new Promise((resolve, reject) => {
+  child.on('message', (m) => m.kind === 'done' && resolve({ ...m, cpu: cpuSeconds(child.pid) }));
+  child.once('error', reject);
 });
 let lastPrint = 0;
 while (ingest.metrics.accepted + ingest.metrics.duplicates < TOTAL) {
@@ -199,8 +226,16 @@ while (ingest.metrics.accepted + ingest.metrics.duplicates < TOTAL) {
     throw new Error(`no progress for 10 s at ${ingest.metrics.accepted} of ${TOTAL} durable`);
   }
 }
-const pub = await publisher;
 const totalSeconds = (performance.now() - startedAt) / 1000;
+const mainBusy = performance.eventLoopUtilization(elu).utilization;
+const cpu = process.cpuUsage(cpuBefore);
+const ingestCpu = (cpu.user + cpu.system) / 1e6;
+const brokerCpu = broker ? cpuSeconds(broker.pid) - brokerCpuBefore : Number.NaN;
+const pub = await publisher;
+const { rows: backends } = await platform.pool.query(
+  'SELECT pid FROM pg_stat_activity WHERE datname = current_database()',
+);
+const pgCpu = backends.reduce((sum, b) => sum + cpuSeconds(b.pid), 0);
 // Sustained rate: between 10% and 90% of the run, away from warm-up and tail.
 const at = (share) => timeline.find(([, n]) => n >= TOTAL * share);
 const [t10, n10] = at(0.1);
@@ -238,7 +273,11 @@ redis.disconnect();
 broker?.kill('SIGTERM');
 await rm(dataDir, { recursive: true, force: true });
 
+const rawAfter = await rawLimit();
+const rawOne = (rawBefore.one + rawAfter.one) / 2;
+const rawAll = (rawBefore.all + rawAfter.all) / 2;
 const m = ingest.metrics;
+const us = (seconds) => `${Math.round((seconds / m.accepted) * 1e6)}`;
 const rows = [
   ['devices', DEVICES],
   ['events published (QoS 1)', TOTAL],
@@ -247,10 +286,19 @@ const rows = [
   ['ingest sustained, publish to durable (events/s)', Math.round(sustained)],
   ['ingest whole run incl. warm-up and tail (events/s)', Math.round(m.accepted / totalSeconds)],
   ['raw ES256 verify, 1 thread (verifies/s)', Math.round(rawOne)],
-  [`raw ES256 verify, ${cores} threads (verifies/s)`, Math.round(rawAll)],
+  [
+    `raw ES256 verify, ${cores} threads (verifies/s, before / after)`,
+    `${Math.round(rawAll)} (${Math.round(rawBefore.all)} / ${Math.round(rawAfter.all)})`,
+  ],
   ['ingest sustained / raw limit on all cores', `${((sustained / rawAll) * 100).toFixed(1)} %`],
   ['ingest batches written', m.flushes],
   ['checking / writing wall time (s)', `${(m.classifyMs / 1000).toFixed(1)} / ${(m.writeMs / 1000).toFixed(1)}`],
+  ['CPU per event, bench process: ingest main + verify threads + anchorer (us)', us(ingestCpu)],
+  ['  of which ES256 verify at the raw 1-thread rate (us)', Math.round(1e6 / rawOne)],
+  ['ingest main thread busy (share of wall time)', `${(mainBusy * 100).toFixed(0)} %`],
+  ['CPU per event, Mosquitto (us)', us(brokerCpu)],
+  ['CPU per event, PostgreSQL backends of the ingest (us, approx.)', us(pgCpu)],
+  ['CPU per event, publisher process (us)', us(pub.cpu)],
   ['Merkle batches anchored', d.batches],
   [
     'delay durable to anchored p50 / p95 / max (s)',

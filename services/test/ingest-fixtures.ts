@@ -83,9 +83,17 @@ export async function startMosquitto(): Promise<PrivateServer & { dir: string }>
     [
       `listener ${port} 127.0.0.1`,
       'allow_anonymous true',
+      // Started as root, Mosquitto would switch to the mosquitto user, which cannot write to our
+      // temp dir: its persistence file would silently not be saved, and a restart would lose messages.
+      `user ${os.userInfo().username}`,
       'persistence true',
       `persistence_location ${dir}/`,
       'max_queued_messages 0',
+      `log_dest file ${dir}/mosquitto.log`,
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+      'log_type information',
       '',
     ].join('\n'),
   );

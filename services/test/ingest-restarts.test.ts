@@ -76,7 +76,21 @@ describe('ingest through restarts of the ingest, Redis and Mosquitto', () => {
     const sent = await sim;
     assert.equal(sent.sent, total, 'every publish was acknowledged by the broker');
 
-    await waitFor('all events stored', async () => (await stored()) >= total, 60_000);
+    await waitFor('all events stored', async () => (await stored()) >= total, 60_000).catch(async (err) => {
+      const { rows } = await t.platform.pool.query(
+        `SELECT device_id, COUNT(*)::int AS n, MAX(seq)::int AS hi,
+                (SELECT COUNT(*) FROM dead_letters d WHERE d.device_id = e.device_id)::int AS dead
+         FROM device_events e GROUP BY device_id ORDER BY device_id`,
+      );
+      const gaps = await t.platform.pool.query(
+        `SELECT device_id, MIN(s)::int AS from_seq, MAX(s)::int AS to_seq FROM (
+           SELECT d.device_id, s, s - ROW_NUMBER() OVER (PARTITION BY d.device_id ORDER BY s) AS grp
+           FROM (SELECT DISTINCT device_id FROM device_events) d, generate_series(1, ${PER_DEVICE}) s
+           WHERE NOT EXISTS (SELECT 1 FROM device_events e WHERE e.device_id = d.device_id AND e.seq = s)) x
+         GROUP BY device_id, grp ORDER BY 1, 2`,
+      );
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(rows)} missing ${JSON.stringify(gaps.rows)}`);
+    });
     await waitFor(
       'all events anchored',
       async () => {

@@ -6,6 +6,8 @@ export interface RegisteredDevice {
   readonly deviceId: string;
   readonly factoryMspId: string;
   readonly publicKey: KeyObject;
+  /** The same key as PEM, when at hand: verification threads get it without re-encoding the KeyObject. */
+  readonly publicKeyPem?: string;
   /** The device's ledger states, oldest first, each with the time it took effect. */
   readonly states: readonly { readonly from: number; readonly status: string; readonly validUntil?: number }[];
 }
@@ -56,6 +58,7 @@ export function createDeviceRegistry(ledger: LedgerAccess, asUser: string) {
         deviceId,
         factoryMspId: record.factoryMspId,
         publicKey: createPublicKey(record.publicKeyPem),
+        publicKeyPem: record.publicKeyPem,
         states: statesFromHistory(history),
       };
     } catch (err) {

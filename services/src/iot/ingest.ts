@@ -133,6 +133,8 @@ export function createIngest(deps: IngestDeps) {
   }
 
   function onMessage(topic: string, payload: Buffer, ack: Ack) {
+    // Other device topics reach us only through the wider filter held while resubscribing.
+    if (!topic.endsWith('/events')) return ack();
     metrics.received++;
     buffer.push({ topic, payload, ack });
     if (buffer.length >= batchSize) cut();
@@ -142,7 +144,11 @@ export function createIngest(deps: IngestDeps) {
   function keyOf(device: RegisteredDevice): readonly [number, Uint8Array] {
     let k = keyIds.get(device);
     if (!k) {
-      k = [nextKeyId++, new Uint8Array(device.publicKey.export({ type: 'spki', format: 'der' }))];
+      // PEM to DER is base64; KeyObject.export goes through OpenSSL's encoder and costs far more.
+      const der = device.publicKeyPem
+        ? Buffer.from(device.publicKeyPem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64')
+        : device.publicKey.export({ type: 'spki', format: 'der' });
+      k = [nextKeyId++, new Uint8Array(der)];
       keyIds.set(device, k);
     }
     return k;
@@ -419,16 +425,37 @@ export function createIngest(deps: IngestDeps) {
           protocolVersion: 5,
           clean: false,
           properties: { sessionExpiryInterval: 24 * 3600, receiveMaximum: deps.receiveMaximum ?? 8192 },
-          reconnectPeriod: 1000,
+          // Back before the devices (see the subscription below).
+          reconnectPeriod: 250,
         },
         onMessage,
       );
       client.on('error', (err) => deps.logger.warn({ err }, 'ingest mqtt error'));
+      const filter = `$share/${INGEST_SHARE_GROUP}/${deps.topicRoot}/+/+/events`;
+      // Subscribe afresh on every connection. Mosquitto 2.0.11 restores a persistent session
+      // after its own restart without the session's shared subscription, yet answers a new
+      // SUBSCRIBE as if it were still there, and drops what the devices publish: only an
+      // UNSUBSCRIBE first repairs it. So that no message falls into that gap, a second, wider
+      // filter in the group covers it; what arrives twice meanwhile is a duplicate, acked as such.
+      const bridge = `$share/${INGEST_SHARE_GROUP}/${deps.topicRoot}/+/+/+`;
+      let subscribed: Promise<unknown> = Promise.resolve();
+      client.on('connect', (connack) => {
+        const c = client as MqttClient;
+        subscribed = (
+          connack.sessionPresent
+            ? c
+                .subscribeAsync(bridge, { qos: 1 })
+                .then(() => c.unsubscribeAsync(filter))
+                .then(() => c.subscribeAsync(filter, { qos: 1 }))
+                .then(() => c.unsubscribeAsync(bridge))
+            : c.subscribeAsync(filter, { qos: 1 })
+        ).catch((err) => deps.logger.error({ err }, 'ingest subscribe failed'));
+      });
       await new Promise<void>((resolve, reject) => {
         client?.once('connect', () => resolve());
         client?.once('error', reject);
       });
-      await client.subscribeAsync(`$share/${INGEST_SHARE_GROUP}/${deps.topicRoot}/+/+/events`, { qos: 1 });
+      await subscribed;
       deps.logger.info({ topic: deps.topicRoot, verifyThreads: threads }, 'ingest subscribed');
     },
     connected(): boolean {

@@ -148,8 +148,14 @@ export function topicFor(topicRoot: string, device: SimulatedDevice): string {
   return `${topicRoot}/${device.factoryMspId}/${device.deviceId}/events`;
 }
 
+/**
+ * Devices wait 2 s before reconnecting, longer than the ingest (250 ms): after
+ * a broker restart the ingest must be subscribed again before devices publish,
+ * because Mosquitto 2.0.11 does not restore shared subscriptions from its
+ * persistence file and drops messages that no subscriber takes.
+ */
 export async function connectDevicePublisher(mqttUrl: string, clientId: string): Promise<MqttClient> {
-  return mqtt.connectAsync(mqttUrl, { clientId, protocolVersion: 5, clean: true, reconnectPeriod: 500 });
+  return mqtt.connectAsync(mqttUrl, { clientId, protocolVersion: 5, clean: true, reconnectPeriod: 2000 });
 }
 
 /**
