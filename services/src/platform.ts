@@ -175,6 +175,10 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
           try {
             const { deviceId } = JSON.parse(Buffer.from(event.payload).toString()) as { deviceId?: string };
             if (deviceId) registry.invalidate(deviceId);
+            // A newly certified device can open a line's capacity to orders waiting for a factory.
+            if (event.eventName === LedgerEvents.deviceCertified) {
+              dispatcher.retryWaiting('certified').catch((err) => logger.warn({ err }, 'dispatch retry failed'));
+            }
           } catch {
             registry.clear();
           }

@@ -390,6 +390,41 @@ describe('dispatch on the platform', () => {
         `SELECT COUNT(*)::int AS n FROM order_events WHERE action = 'no_factory_available'`,
       );
       assert.ok(full[0].n > 0, 'the orders outnumber the capacity, so some found no room');
+
+      // Cancelling an order gives its capacity back, and an order that was waiting gets it. First let the
+      // platform's own workers finish the dispatch jobs the postings queued, so only the cancel can explain it.
+      await waitFor('the dispatch queue drained', async () => {
+        const c = await t.platform.dispatcher.queue.getJobCounts('waiting', 'active', 'prioritized');
+        return (c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) === 0 ? true : undefined;
+      });
+      const waiting = async () =>
+        (
+          await t.platform.pool.query(
+            `SELECT o.id FROM orders o WHERE o.status <> 'cancelled' AND (SELECT e.action FROM order_events e
+               WHERE e.order_id = o.id AND e.action IN ('offered','no_factory_available')
+               ORDER BY e.id DESC LIMIT 1) = 'no_factory_available'`,
+          )
+        ).rows.map((r) => r.id as string);
+      const before = await waiting();
+      assert.ok(before.length > 0);
+      const { rows: donors } = await t.platform.pool.query(
+        `SELECT order_id FROM offers WHERE status = 'open' AND quantity >= 400 AND order_id = ANY($1) LIMIT 1`,
+        [ids],
+      );
+      const offered = async () =>
+        (
+          await t.platform.pool.query(
+            `SELECT COALESCE(SUM(quantity), 0)::int AS n FROM offers WHERE status = 'open' AND order_id = ANY($1)`,
+            [before],
+          )
+        ).rows[0].n as number;
+      const offeredBefore = await offered();
+      await request(t.app.server)
+        .post(`/api/orders/${donors[0].order_id}/cancel`)
+        .set(as('brand'))
+        .send({})
+        .expect(200);
+      await waitFor('a waiting order offered', async () => ((await offered()) > offeredBefore ? true : undefined));
     } finally {
       await other.close();
       await otherPool.end();

@@ -367,6 +367,26 @@ export function createDispatcher(deps: DispatchDeps) {
     async request(orderId: string, reason: string): Promise<void> {
       await queue.add('dispatch', { orderId }, { jobId: `dispatch-${orderId}-${reason.replaceAll(':', '-')}` });
     },
+    /**
+     * Capacity appeared (a profile changed, a device was certified, an order was cancelled or
+     * edited): orders still waiting for a factory are dispatched again. Dispatch is idempotent, so
+     * an order that meanwhile found room is a no-op.
+     */
+    async retryWaiting(reason: string): Promise<number> {
+      const { rows } = await deps.pool.query(
+        `SELECT o.id FROM orders o
+         WHERE o.status = ANY($1)
+           AND (SELECT e.action FROM order_events e WHERE e.order_id = o.id
+                  AND e.action IN ('offered','no_factory_available') ORDER BY e.id DESC LIMIT 1) = 'no_factory_available'
+         ORDER BY o.due_date LIMIT 500`,
+        [DISPATCHABLE],
+      );
+      const stamp = Date.now();
+      for (const r of rows) {
+        await queue.add('dispatch', { orderId: r.id }, { jobId: `dispatch-${r.id}-retry-${reason}-${stamp}` });
+      }
+      return rows.length;
+    },
     start(): void {
       worker = new Worker<DispatchJob>(
         QueueNames.dispatch,

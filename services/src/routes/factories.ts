@@ -167,6 +167,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         request.body,
         ifMatch === undefined ? undefined : Number(ifMatch.replace(/\D/g, '')),
       );
+      await fastify.platform.dispatcher.retryWaiting('profile');
       return reply.header('etag', `"${view.version}"`).send(view);
     },
   );

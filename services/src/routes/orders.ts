@@ -248,13 +248,17 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         response: { 200: Order, ...withPrecondition },
       },
     },
-    async (request) =>
-      orders.cancelOrder(
+    async (request) => {
+      const order = await orders.cancelOrder(
         request.user,
         request.params.orderId as string,
         request.body?.reason,
         versionOf(request.headers['if-match']),
-      ),
+      );
+      // Its withdrawn offers gave capacity back.
+      await fastify.platform.dispatcher.retryWaiting('cancelled');
+      return order;
+    },
   );
 
   fastify.get(
