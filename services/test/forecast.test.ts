@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { demoSignalsCsv } from '../src/demand/demo-demand.js';
 import { createForecastPool } from '../src/demand/forecast-pool.js';
 import { festivalCalendar, prophetHolidays, springFestival } from '../src/demand/holidays.js';
 import { coverage, mase, smape } from '../src/demand/metrics.js';
@@ -134,5 +135,24 @@ describe('worker-thread pool', () => {
     assert.equal(remote[0].model, local.model);
     assert.deepEqual(remote[0].forecast.point, local.forecast.point);
     assert.equal(remote[1].forecast.point.length, 14);
+  });
+});
+
+describe('demo demand data', () => {
+  test('two years of signals per SKU, with the Double 11 spike and the Spring Festival lull', () => {
+    const csv = demoSignalsCsv(730, new Date('2026-11-27T00:00:00Z'));
+    const sales = new Map<string, number>();
+    for (const line of csv.trim().split('\n').slice(1)) {
+      const [sku, kind, quantity, date] = line.split(',');
+      if (sku === 'MCS-GRY-M' && kind === 'sale') sales.set(date, Number(quantity));
+    }
+    const day = (d: string) => sales.get(d) ?? 0;
+    const weekBefore = (d: string) =>
+      day(new Date(Date.parse(`${d}T00:00:00Z`) - 7 * 86_400_000).toISOString().slice(0, 10));
+    assert.ok(day('2026-11-11') > 3 * weekBefore('2026-11-11'), 'Double 11 sells several times a normal day');
+    assert.ok(day('2025-11-11') > 3 * weekBefore('2025-11-11'));
+    // Spring Festival 2026 fell on 17 February (lunar calendar): logistics stop right after it.
+    assert.ok(day('2026-02-19') < 0.6 * weekBefore('2026-02-19') + 1, 'the lull after Spring Festival');
+    assert.equal(csv, demoSignalsCsv(730, new Date('2026-11-27T00:00:00Z')), 'seeded: a re-run uploads the same rows');
   });
 });
