@@ -206,6 +206,7 @@ describe('ingest rejections', () => {
     });
     assert.ok(result.badSignatures > 5 && result.replays > 5, JSON.stringify(result));
     const b = before.rows[0];
+    let last: unknown;
     await waitFor('every simulated message stored or dead-lettered', async () => {
       const { rows } = await t.platform.pool.query(
         `SELECT (SELECT COUNT(*) FROM device_events)::int AS stored,
@@ -213,11 +214,14 @@ describe('ingest rejections', () => {
                 (SELECT COUNT(*) FROM dead_letters WHERE reason = 'REPLAY')::int AS replays`,
       );
       const r = rows[0];
+      last = { before: b, now: r, result };
       return (
         r.stored - b.stored === 200 - result.badSignatures - result.replays &&
         r.bad - b.bad === result.badSignatures &&
         r.replays - b.replays === result.replays
       );
+    }).catch((err) => {
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(last)}`);
     });
   });
 });

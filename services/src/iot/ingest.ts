@@ -275,11 +275,12 @@ export function createIngest(deps: IngestDeps) {
     return { accepted, rejected };
   }
 
-  /** Splits accepted messages into new ones, exact redeliveries (acked silently) and replays. */
+  /**
+   * Splits accepted messages into new ones, exact redeliveries (acked silently) and replays,
+   * in arrival order: a device's seq must grow message by message, so a lower seq arriving
+   * after a higher one is a replay even within one batch (sorting first would let it in).
+   */
   async function sequence(db: pg.PoolClient, accepted: Accepted[], rejected: Rejected[]): Promise<Accepted[]> {
-    accepted.sort((a, b) =>
-      a.body.deviceId < b.body.deviceId ? -1 : a.body.deviceId > b.body.deviceId ? 1 : a.body.seq - b.body.seq,
-    );
     const unknown = [...new Set(accepted.map((a) => a.body.deviceId))].filter((d) => !maxSeq.has(d));
     if (unknown.length > 0) {
       const { rows } = await db.query(

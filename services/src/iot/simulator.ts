@@ -128,9 +128,14 @@ export interface MisbehaviourCounts {
   readonly replays: number;
 }
 
-/** A replay: an earlier sequence number of the device, with different content, properly signed. */
-function replayMessage(device: SimulatedDevice, workOrderId: string, random: () => number): DeviceEnvelope {
-  const seq = 1 + Math.floor(random() * device.seq);
+/** A replay: a sequence number the device already used for a good message, with other content, properly signed. */
+function replayMessage(
+  device: SimulatedDevice,
+  lastGood: number,
+  workOrderId: string,
+  random: () => number,
+): DeviceEnvelope {
+  const seq = 1 + Math.floor(random() * lastGood);
   return signDeviceMessage(
     {
       v: 1,
@@ -173,6 +178,8 @@ export async function runSimulator(
   const window = options.window ?? 200;
   const forger = options.badSignatureRate ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey : undefined;
   const counts = { badSignatures: 0, replays: 0 };
+  // A replay reuses a seq at or below the device's last good one; above it (after bad signatures) it would be new.
+  const lastGood = new Map<string, number>();
   const inflight: Promise<unknown>[] = [];
   try {
     for (let i = 0; i < options.count; i++) {
@@ -184,12 +191,16 @@ export async function runSimulator(
         envelope = nextMessage({ ...device, privateKey: forger }, type, data);
         device.seq += 1;
         counts.badSignatures++;
-      } else if (device.seq > 0 && draw < (options.badSignatureRate ?? 0) + (options.replayRate ?? 0)) {
-        envelope = replayMessage(device, options.workOrderId, random);
+      } else if (
+        (lastGood.get(device.deviceId) ?? 0) > 0 &&
+        draw < (options.badSignatureRate ?? 0) + (options.replayRate ?? 0)
+      ) {
+        envelope = replayMessage(device, lastGood.get(device.deviceId) as number, options.workOrderId, random);
         counts.replays++;
       } else {
         const { type, data } = productionData(device, options.workOrderId, i);
         envelope = nextMessage(device, type, data);
+        lastGood.set(device.deviceId, device.seq);
       }
       inflight.push(client.publishAsync(topicFor(options.topicRoot, device), JSON.stringify(envelope), { qos: 1 }));
       if (inflight.length >= window) await Promise.all(inflight.splice(0));
