@@ -86,6 +86,8 @@ const registry = createStaticRegistry(
     deviceId: d.deviceId,
     factoryMspId: factory,
     publicKey: d.publicKey,
+    // As the ledger-backed registry has it: the PEM the device was registered with.
+    publicKeyPem: d.publicKey.export({ type: 'spki', format: 'pem' }),
     states: [{ from: 0, status: 'CERTIFIED' }],
   })),
 );
