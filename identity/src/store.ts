@@ -19,7 +19,7 @@ import { demoConsortium, demoUsers, type OrgDescription, type UserSeed } from '.
 import { assertDeviceId } from './devices.js';
 import { PUBLIC_MODE, readIfExists, SECRET_MODE, writeFileAtomic } from './files.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
-import { createSigner } from './signer.js';
+import { createSigner, signMessage } from './signer.js';
 import {
   createCaCertificate,
   issueCertificate,
@@ -384,7 +384,14 @@ async function ensureIdentity(
   // A complete per-identity MSP folder, as Fabric's CLI tools expect it.
   await writeIfChanged(join(dir, 'cacerts', 'ca.pem'), org.caCertificatePem);
   await writeIfChanged(join(dir, 'config.yaml'), MSP_CONFIG_YAML);
-  return Object.freeze({ mspId: org.mspId, certificatePem, sign: createSigner(privateKey) });
+  // signMessage lets the ledger sign whole messages with node:crypto (OpenSSL), several times faster than
+  // signing a precomputed digest; both give the same low-S signature over SHA-256(message).
+  return Object.freeze({
+    mspId: org.mspId,
+    certificatePem,
+    sign: createSigner(privateKey),
+    signMessage: async (message: Uint8Array) => signMessage(privateKey, message),
+  });
 }
 
 async function ensureSecret(path: string): Promise<Buffer> {
