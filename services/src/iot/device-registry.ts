@@ -8,8 +8,38 @@ export interface RegisteredDevice {
   readonly publicKey: KeyObject;
   /** The same key as PEM, when at hand: verification threads get it without re-encoding the KeyObject. */
   readonly publicKeyPem?: string;
-  /** The device's ledger states, oldest first, each with the time it took effect. */
-  readonly states: readonly { readonly from: number; readonly status: string; readonly validUntil?: number }[];
+  /** The device's ledger states, oldest first, each with the time it took effect and the key then in force. */
+  readonly states: readonly {
+    readonly from: number;
+    readonly status: string;
+    readonly validUntil?: number;
+    readonly publicKeyPem?: string;
+  }[];
+}
+
+const keyViews = new WeakMap<RegisteredDevice, Map<string, RegisteredDevice>>();
+
+/**
+ * The device as it was at time t: with the key in force then. After a key
+ * rotation, events signed before it verify with the old key and events signed
+ * after it with the new one, never the other way round. Views are cached per
+ * key so per-key caches (the verify threads' KeyObjects) keep working.
+ */
+export function keyAt(device: RegisteredDevice, t: number): RegisteredDevice {
+  let pem: string | undefined;
+  for (const s of device.states) {
+    if (s.from <= t) pem = s.publicKeyPem ?? pem;
+    else break;
+  }
+  if (!pem || pem === device.publicKeyPem) return device;
+  let views = keyViews.get(device);
+  if (!views) keyViews.set(device, (views = new Map()));
+  let view = views.get(pem);
+  if (!view) {
+    view = { ...device, publicKey: createPublicKey(pem), publicKeyPem: pem };
+    views.set(pem, view);
+  }
+  return view;
 }
 
 /**
@@ -38,6 +68,7 @@ export function statesFromHistory(history: readonly LedgerDeviceHistoryEntry[]):
       from: Date.parse(h.timestamp),
       status: h.record?.status as string,
       validUntil: h.record?.validUntil ? Date.parse(h.record.validUntil) : undefined,
+      publicKeyPem: h.record?.publicKeyPem,
     }))
     .sort((a, b) => a.from - b.from);
 }

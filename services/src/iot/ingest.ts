@@ -13,7 +13,7 @@ import {
   parseDeviceMessage,
   verifyDeviceSignature,
 } from './device-message.js';
-import { certifiedAt, type DeviceRegistry, type RegisteredDevice } from './device-registry.js';
+import { certifiedAt, type DeviceRegistry, keyAt, type RegisteredDevice } from './device-registry.js';
 import { type Ack, connectWithDeferredAcks } from './mqtt-deferred-ack.js';
 import type { VerifyTask } from './verify-worker.js';
 
@@ -234,7 +234,7 @@ export function createIngest(deps: IngestDeps) {
             `${p.body.deviceId} belongs to ${device.factoryMspId}, not ${p.factory}`,
           ),
         );
-      } else toVerify.push({ ...p, device });
+      } else toVerify.push({ ...p, device: keyAt(device, Date.parse(p.body.time)) });
     }
     const valid = await verifyAll(toVerify);
     toVerify.forEach((v, i) => {

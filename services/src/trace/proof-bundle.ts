@@ -51,9 +51,18 @@ export const ProofBundleSchema = Type.Object({
       certificatePem: Type.String(),
       factoryMspId: Type.String(),
       certificateFingerprint: Hex,
-      publicKeyPem: Type.String(),
+      publicKeyPem: Type.String({ description: 'the key in force now' }),
+      certificates: Type.Optional(
+        Type.Record(Type.String(), Type.String(), { description: 'every certificate the device held, by fingerprint' }),
+      ),
       states: Type.Array(
-        Type.Object({ from: Type.String(), status: Type.String(), validUntil: Type.Optional(Type.String()) }),
+        Type.Object({
+          from: Type.String(),
+          status: Type.String(),
+          validUntil: Type.Optional(Type.String()),
+          publicKeyPem: Type.Optional(Type.String({ description: 'the key in force from this state on' })),
+          certificateFingerprint: Type.Optional(Hex),
+        }),
       ),
     }),
   ),

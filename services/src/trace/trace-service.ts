@@ -116,18 +116,26 @@ export function createTraceService(deps: TraceDeps) {
       const { rows } = await pool.query('SELECT certificate_pem FROM devices WHERE device_id = $1', [deviceId]);
       const record = await deps.ledger.readDevice(deps.readerUser, deviceId);
       const history = await deps.ledger.deviceHistory(deps.readerUser, deviceId);
+      const states = history.filter((h) => !h.isDelete && h.record);
+      // Every certificate the device held, so events signed before a key rotation verify with the key of their time.
+      const fingerprints = [...new Set(states.map((h) => h.record?.certificateFingerprint as string))];
+      const certs = await pool.query(
+        'SELECT fingerprint, certificate_pem FROM device_certificates WHERE device_id = $1 AND fingerprint = ANY($2)',
+        [deviceId, fingerprints],
+      );
       devices[deviceId] = {
         certificatePem: rows[0]?.certificate_pem ?? '',
         factoryMspId: record.factoryMspId,
         certificateFingerprint: record.certificateFingerprint,
         publicKeyPem: record.publicKeyPem,
-        states: history
-          .filter((h) => !h.isDelete && h.record)
-          .map((h) => ({
-            from: h.timestamp,
-            status: h.record?.status as string,
-            ...(h.record?.validUntil ? { validUntil: h.record.validUntil } : {}),
-          })),
+        certificates: Object.fromEntries(certs.rows.map((c) => [c.fingerprint as string, c.certificate_pem as string])),
+        states: states.map((h) => ({
+          from: h.timestamp,
+          status: h.record?.status as string,
+          ...(h.record?.validUntil ? { validUntil: h.record.validUntil } : {}),
+          publicKeyPem: h.record?.publicKeyPem,
+          certificateFingerprint: h.record?.certificateFingerprint,
+        })),
       };
     }
     return {

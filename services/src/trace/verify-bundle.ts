@@ -19,6 +19,24 @@ export interface VerifyOptions {
   readonly at?: Date;
 }
 
+/** The key the ledger gave the device for time t: the latest state at or before t that names one. */
+function keyInForce(device: ProofBundle['devices'][string], t: number): string {
+  let key: string | undefined;
+  for (const s of device.states) {
+    if (Date.parse(s.from) <= t) key = s.publicKeyPem ?? key;
+    else break;
+  }
+  return key ?? device.publicKeyPem;
+}
+
+function fingerprintOf(pem: string): string | undefined {
+  try {
+    return fingerprint(pem);
+  } catch {
+    return undefined;
+  }
+}
+
 function fingerprint(pem: string): string {
   return createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');
 }
@@ -49,26 +67,39 @@ export async function verifyProofBundle(bundle: ProofBundle, options: VerifyOpti
   const now = options.at ?? new Date();
   for (const [deviceId, d] of Object.entries(bundle.devices)) {
     const problems: string[] = [];
-    try {
-      const cert = new X509Certificate(d.certificatePem);
-      const caPem = cas[d.factoryMspId];
-      if (!caPem) problems.push(`no CA for ${d.factoryMspId}`);
-      else if (!cert.verify(new X509Certificate(caPem).publicKey))
-        problems.push(`not issued by ${d.factoryMspId}'s CA`);
-      if (fingerprint(d.certificatePem) !== d.certificateFingerprint)
-        problems.push('fingerprint differs from the ledger');
-      const certKey = cert.publicKey.export({ type: 'spki', format: 'der' });
-      const ledgerKey = createPublicKey(d.publicKeyPem).export({ type: 'spki', format: 'der' });
-      if (!certKey.equals(ledgerKey)) problems.push('certificate key differs from the ledger key');
-      if (now.getTime() < Date.parse(cert.validFrom) - 60_000) problems.push('certificate not yet valid');
-    } catch (err) {
-      problems.push(`unreadable certificate: ${(err as Error).message}`);
+    // Every key the ledger gave the device (now, and in each state after a rotation) must come with a
+    // certificate from the factory's CA that carries that key and the fingerprint the ledger recorded.
+    const held = new Map<string, string>([[d.certificateFingerprint, d.publicKeyPem]]);
+    for (const s of d.states)
+      if (s.certificateFingerprint && s.publicKeyPem) held.set(s.certificateFingerprint, s.publicKeyPem);
+    const caPem = cas[d.factoryMspId];
+    if (!caPem) problems.push(`no CA for ${d.factoryMspId}`);
+    for (const [fp, keyPem] of held) {
+      const pem = fingerprintOf(d.certificatePem) === fp ? d.certificatePem : d.certificates?.[fp];
+      if (!pem) {
+        problems.push(`no certificate with fingerprint ${fp.slice(0, 12)}…`);
+        continue;
+      }
+      try {
+        const cert = new X509Certificate(pem);
+        if (caPem && !cert.verify(new X509Certificate(caPem).publicKey))
+          problems.push(`not issued by ${d.factoryMspId}'s CA`);
+        if (fingerprint(pem) !== fp) problems.push('fingerprint differs from the ledger');
+        const certKey = cert.publicKey.export({ type: 'spki', format: 'der' });
+        const ledgerKey = createPublicKey(keyPem).export({ type: 'spki', format: 'der' });
+        if (!certKey.equals(ledgerKey)) problems.push('certificate key differs from the ledger key');
+        if (now.getTime() < Date.parse(cert.validFrom) - 60_000) problems.push('certificate not yet valid');
+      } catch (err) {
+        problems.push(`unreadable certificate: ${(err as Error).message}`);
+      }
     }
     if (problems.length === 0) goodDevices.add(deviceId);
     checks.push({
       name: `device ${deviceId}`,
       ok: problems.length === 0,
-      detail: problems.join('; ') || 'certificate chains to factory CA and matches ledger record',
+      detail:
+        problems.join('; ') ||
+        `${held.size === 1 ? 'certificate chains' : `${held.size} certificates (key rotations) chain`} to factory CA and match ledger record`,
     });
   }
 
@@ -80,7 +111,11 @@ export async function verifyProofBundle(bundle: ProofBundle, options: VerifyOpti
       const { envelope, body } = parseDeviceMessage(JSON.stringify({ body: e.message, sig: e.sig }), 1 << 20);
       label = `${body.deviceId}#${body.seq}`;
       const device = bundle.devices[body.deviceId];
-      if (device && goodDevices.has(body.deviceId) && verifyDeviceSignature(envelope, device.publicKeyPem))
+      if (
+        device &&
+        goodDevices.has(body.deviceId) &&
+        verifyDeviceSignature(envelope, keyInForce(device, Date.parse(body.time)))
+      )
         counts.signature++;
       else failures.signature.push(label);
       const states = (device?.states ?? []).map((s) => ({
