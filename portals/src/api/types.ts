@@ -236,6 +236,9 @@ export interface BundleDeviceState {
   from: string;
   status: string;
   validUntil?: string;
+  /** The key in force from this state on (it changes when the device rotates its key). */
+  publicKeyPem?: string;
+  certificateFingerprint?: string;
 }
 
 export interface BundleDevice {

@@ -89,13 +89,19 @@ export async function verifyProofBundleInBrowser(
   checks.push({ name: 'bundle format', ok: bundle.version === 1, detail: `version ${String(bundle.version)}` });
   checks.push({ name: 'bundle has events', ok: events.length > 0, detail: `${events.length} events` });
 
+  // The key in force at the event's time: after a key rotation, older events were signed with the older key.
   const keys = new Map<string, Promise<CryptoKey | null>>();
-  const keyFor = (deviceId: string) => {
-    let k = keys.get(deviceId);
+  const keyFor = (deviceId: string, t: number) => {
+    const device = bundle.devices?.[deviceId];
+    let pem = device?.publicKeyPem;
+    for (const s of [...(device?.states ?? [])].sort((a, b) => Date.parse(a.from) - Date.parse(b.from))) {
+      if (Date.parse(s.from) <= t) pem = s.publicKeyPem ?? pem;
+    }
+    if (!pem) return Promise.resolve(null);
+    let k = keys.get(pem);
     if (!k) {
-      const pem = bundle.devices?.[deviceId]?.publicKeyPem;
-      k = pem ? importDeviceKey(pem).catch(() => null) : Promise.resolve(null);
-      keys.set(deviceId, k);
+      k = importDeviceKey(pem).catch(() => null);
+      keys.set(pem, k);
     }
     return k;
   };
@@ -137,7 +143,7 @@ export async function verifyProofBundleInBrowser(
       continue;
     }
     const device = bundle.devices?.[body.deviceId];
-    const key = await keyFor(body.deviceId);
+    const key = await keyFor(body.deviceId, Date.parse(body.time));
     if (key && (await verifyEs256(key, e.message, e.sig).catch(() => false))) signatures.pass();
     else signatures.fail(key ? label : `${label} (no device key)`);
 
