@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createDeviceCsr, generateDeviceKeyPair } from '@c2m/identity';
 import mqtt from 'mqtt';

@@ -33,7 +33,10 @@ export function keyAt(device: RegisteredDevice, t: number): RegisteredDevice {
   }
   if (!pem || pem === device.publicKeyPem) return device;
   let views = keyViews.get(device);
-  if (!views) keyViews.set(device, (views = new Map()));
+  if (!views) {
+    views = new Map();
+    keyViews.set(device, views);
+  }
   let view = views.get(pem);
   if (!view) {
     view = { ...device, publicKey: createPublicKey(pem), publicKeyPem: pem };
