@@ -30,7 +30,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Starts an isolated demo platform and a browser. Returns helpers bound to it:
- * `api`, `token`, `waitFor`, `newPage`, `loginAs`, `shot` and `stop()`.
+ * `api`, `token`, `waitFor`, `newPage`, `loginAs`, `shot`, `stop()`, `base()`
+ * (the server's URL), `tail(n)` (its last log lines) and `id` (this run's unique
+ * suffix, for names that must not clash with other runs').
  */
 export async function startDemoPlatform({ name = 'portals' } = {}) {
   const id = randomUUID().replaceAll('-', '').slice(0, 12);
@@ -99,12 +101,14 @@ export async function startDemoPlatform({ name = 'portals' } = {}) {
   async function shot(page, shotName) {
     mkdirSync(shotsDir, { recursive: true });
     const file = path.join(shotsDir, `${shotName}.png`);
+    // A full-page shot of a scrolled page paints the sticky header mid-page.
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: file, fullPage: true });
     return file;
   }
 
   async function stop() {
+    // Every step runs even if an earlier one fails, so one problem does not leave the others' debris.
     const problems = [];
     const step = async (what, fn) => {
       try {
@@ -149,6 +153,7 @@ export async function startDemoPlatform({ name = 'portals' } = {}) {
     await step('remove temp files', () => {
       rmSync(path.join(work, 'data'), { recursive: true, force: true });
       rmSync(path.join(work, 'portals-dist'), { recursive: true, force: true });
+      // Screenshots stay for a human to look at (SCREENSHOT_DIR puts them elsewhere).
       if (process.env.SCREENSHOT_DIR || !existsSync(shotsDir)) rmSync(work, { recursive: true, force: true });
       else console.log(`screenshots: ${shotsDir}`);
     });
@@ -156,6 +161,7 @@ export async function startDemoPlatform({ name = 'portals' } = {}) {
   }
 
   assert.ok(existsSync(serverJs), `${serverJs} is missing: build the services first (npx tsc --build services)`);
+  // Build the current sources into a private dir, so the test never serves a stale portals/dist.
   const build = spawnSync(
     process.execPath,
     [
@@ -181,6 +187,7 @@ export async function startDemoPlatform({ name = 'portals' } = {}) {
       DATA_DIR: path.join(work, 'data'),
       DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${dbName}`,
       REDIS_PREFIX: redisPrefix,
+      // Own topics and client id, so a platform already running on this machine cannot see our devices.
       MQTT_TOPIC_ROOT: `test-${id}/c2m/v1`,
       MQTT_CLIENT_ID: `c2m-ingest-${redisPrefix}`,
       PORTALS_DIR: path.join(work, 'portals-dist'),
@@ -230,5 +237,5 @@ export async function startDemoPlatform({ name = 'portals' } = {}) {
     await stop().catch(() => {});
     throw err;
   }
-  return { base: () => ctx.base, api, token, waitFor, newPage, loginAs, shot, stop, tail };
+  return { id, base: () => ctx.base, api, token, waitFor, newPage, loginAs, shot, stop, tail };
 }
