@@ -20,6 +20,7 @@ import { createLedgerOutbox } from './ledger/outbox.js';
 import { createLedgerProjection } from './ledger/projection.js';
 import { createDispatcher } from './orders/dispatch.js';
 import { createFactoriesService } from './orders/factories-service.js';
+import { createMilestones } from './orders/milestones.js';
 import { createOrdersService } from './orders/orders-service.js';
 import { redisConnection } from './queues.js';
 import { createAnchorer } from './trace/anchorer.js';
@@ -96,6 +97,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       commitToLedger: (id) => outbox.processEntry(id),
     });
     ordersRef = orders;
+    const milestones = createMilestones({ pool, ledger: ledgerAccess });
     const demand = createDemandService({ pool });
     const forecastPool = createForecastPool();
     closers.push(() => forecastPool.close());
@@ -220,6 +222,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       ledger,
       ledgerAccess,
       orders,
+      milestones,
       factories,
       demand,
       forecastRuns,

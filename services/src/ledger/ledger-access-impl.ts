@@ -109,6 +109,10 @@ export async function createLedgerAccess(
       const r = await workOrdersContract(ledger, as(username)).readWorkOrder(workOrderId);
       return { ...r, workOrderId: r.workOrderId, status: r.status };
     },
+    async recordMilestone(username, workOrderId, milestone, evidence) {
+      const r = await workOrdersContract(ledger, as(username)).recordMilestone(workOrderId, milestone, evidence);
+      return { txId: r.txId, blockNumber: r.blockNumber };
+    },
     async anchorBatch(username, a) {
       const r = await anchorsContract(ledger, as(username)).anchorBatch({
         batchId: a.batchId,

@@ -1,3 +1,4 @@
+import type { Milestone } from '@c2m/shared';
 /**
  * The services' one door to the ledger. Every call names the platform user it
  * acts for; the user's ledger identity (its org's MSP, its role attribute)
@@ -92,6 +93,13 @@ export interface LedgerAccess {
   ): Promise<TxRef>;
   acceptWorkOrder(username: string, workOrderId: string): Promise<TxRef>;
   readWorkOrder(username: string, workOrderId: string): Promise<LedgerWorkOrder>;
+  /** PRODUCED, QC_PASSED, SHIPPED by the work order's factory; DELIVERED by its brand; in that order. */
+  recordMilestone(
+    username: string,
+    workOrderId: string,
+    milestone: Milestone,
+    evidence: Record<string, unknown>,
+  ): Promise<TxRef>;
   anchorBatch(
     username: string,
     anchor: {

@@ -261,6 +261,24 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   );
 
+  fastify.post(
+    '/orders/:orderId/close',
+    {
+      preHandler: fastify.allow(['brand']),
+      schema: {
+        tags: ['orders'],
+        summary: 'Close a delivered order (the brand): the end of its lifecycle',
+        ...secured,
+        params: IdParam('orderId'),
+        response: { 200: Order, ...errorResponses },
+      },
+    },
+    async (request) => {
+      await fastify.platform.milestones.closeOrder(request.user, request.params.orderId as string);
+      return orders.getOrder(request.user, request.params.orderId as string);
+    },
+  );
+
   fastify.get(
     '/orders/:orderId/versions',
     {

@@ -1,3 +1,4 @@
+import { Milestones } from '@c2m/shared';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses, IdParam } from '../schemas.js';
@@ -15,7 +16,7 @@ const DeviceEvent = Type.Object({
 });
 
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { orders, trace } = fastify.platform;
+  const { orders, trace, milestones } = fastify.platform;
   fastify.addHook('onRequest', fastify.authenticate);
   const secured = { security: [{ bearer: [] }] };
   const params = IdParam('workOrderId');
@@ -96,6 +97,64 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request) => {
       const wo = await orders.getWorkOrder(request.user, request.params.workOrderId as string);
       return trace.buildProofBundle(wo.id);
+    },
+  );
+
+  const Milestone = Type.Object({
+    milestone: Type.String(),
+    recordedBy: Type.String(),
+    evidence: Type.Record(Type.String(), Type.Unknown()),
+    txId: Type.String(),
+    blockNumber: Type.Integer(),
+    recordedAt: Type.String(),
+  });
+
+  fastify.post(
+    '/work-orders/:workOrderId/milestones',
+    {
+      preHandler: fastify.allow(['factory', 'brand']),
+      schema: {
+        tags: ['work orders'],
+        summary:
+          'Record a milestone on the ledger: PRODUCED, QC_PASSED, SHIPPED (factory; production and QC proven by anchored events), DELIVERED (brand)',
+        ...secured,
+        params,
+        body: Type.Object(
+          {
+            milestone: Type.Union(Milestones.map((m) => Type.Literal(m))),
+            note: Type.Optional(Type.String({ maxLength: 1000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Milestone, ...errorResponses },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(
+          await milestones.record(
+            request.user,
+            request.params.workOrderId as string,
+            request.body.milestone,
+            request.body,
+          ),
+        ),
+  );
+
+  fastify.get(
+    '/work-orders/:workOrderId/milestones',
+    {
+      schema: {
+        tags: ['work orders'],
+        ...secured,
+        params,
+        response: { 200: Type.Object({ items: Type.Array(Milestone) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const wo = await orders.getWorkOrder(request.user, request.params.workOrderId as string);
+      return { items: await milestones.list(wo.id) };
     },
   );
 };
