@@ -61,6 +61,15 @@ function quantile(sorted: readonly number[], p: number): number {
 }
 
 /**
+ * Split conformal prediction's finite-sample level: with n calibration errors,
+ * the ceil((n + 1) p)-th smallest gives coverage of at least p on a new point;
+ * the plain p-quantile of n points falls short by about 1/n.
+ */
+function conformalLevel(p: number, n: number): number {
+  return Math.min(1, Math.ceil((n + 1) * p) / n);
+}
+
+/**
  * Split-conformal style calibration: the model's intervals are right if the
  * 80% (95%) quantile of |error| / half-width over the backtest is 1. Models
  * fitted by point error (Prophet's MAP fit here, MSTL on short series) tend to
@@ -177,8 +186,10 @@ export function forecastSeries(options: SeriesForecastOptions): SeriesForecastRe
       const r = ratios.get(choice);
       // Only ever widen: a few dozen autocorrelated backtest errors are too few to trust for narrowing.
       const clamp = (k: number) => Math.min(5, Math.max(1, k));
-      const k80 = r && r.r80.length >= MIN_CALIBRATION_POINTS ? clamp(quantile(r.r80, 0.8)) : 1;
-      const k95 = r && r.r95.length >= MIN_CALIBRATION_POINTS ? clamp(quantile(r.r95, 0.95)) : 1;
+      const k80 =
+        r && r.r80.length >= MIN_CALIBRATION_POINTS ? clamp(quantile(r.r80, conformalLevel(0.8, r.r80.length))) : 1;
+      const k95 =
+        r && r.r95.length >= MIN_CALIBRATION_POINTS ? clamp(quantile(r.r95, conformalLevel(0.95, r.r95.length))) : 1;
       const forecast = post(rescale(raw, k80, Math.max(k95, k80)));
       return {
         model: choice,
