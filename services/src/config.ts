@@ -29,6 +29,8 @@ export interface Config {
   readonly dispatchHorizonWeeks: number;
   /** Largest accepted device message, bytes. */
   readonly maxMessageBytes: number;
+  /** Anti-replay window of the ingest: how far below a device's highest number a late, unseen one is accepted. */
+  readonly ingestReorderWindow: number;
   readonly portalsDir: string;
 }
 
@@ -68,6 +70,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
       '0',
     dispatchHorizonWeeks: int('DISPATCH_HORIZON_WEEKS', 8),
     maxMessageBytes: int('MAX_MESSAGE_BYTES', 16 * 1024),
+    ingestReorderWindow: int('INGEST_REORDER_WINDOW', 64),
     portalsDir: path.resolve(env.PORTALS_DIR ?? path.join(repoRoot, 'portals/dist')),
     ...overrides,
   };

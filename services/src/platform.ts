@@ -51,6 +51,9 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     await ensureDatabase(config.databaseUrl);
     await migrate(config.databaseUrl, (msg) => logger.debug(msg));
     const pool: pg.Pool = createPool(config.databaseUrl);
+    // An idle pooled connection can fail (the server restarted, a connection was killed); pg then emits 'error'
+    // on the pool, which would end the process if nobody listened. The pool replaces the connection.
+    pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
     closers.push(() => pool.end());
 
     const identity: IdentityStore = await openIdentityStore({ dataDir: path.join(config.dataDir, 'identity') });
@@ -152,6 +155,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       topicRoot: config.mqttTopicRoot,
       clientId: config.mqttClientId,
       maxMessageBytes: config.maxMessageBytes,
+      reorderWindow: config.ingestReorderWindow,
     });
     // A connection used only to ping Redis for readiness.
     const probe = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });

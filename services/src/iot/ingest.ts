@@ -29,6 +29,13 @@ export interface IngestDeps {
   readonly batchSize?: number;
   /** ...or this long after the first one arrived. */
   readonly flushMs?: number;
+  /**
+   * Anti-replay window (as in IPsec, RFC 4303 3.4.3): a sequence number never seen before is accepted late if it
+   * is within this many of the device's highest stored one. Several ingest processes on one shared subscription
+   * can commit a device's messages out of order; a repeat of a seen number, or one older than the window, is a
+   * REPLAY.
+   */
+  readonly reorderWindow?: number;
   /** Worker threads verifying signatures; 0 verifies on the main thread. Default: one per core. */
   readonly verifyThreads?: number;
   /** Unacknowledged messages the broker may have in flight to this ingest (MQTT 5 Receive Maximum). */
@@ -98,6 +105,7 @@ export function createIngest(deps: IngestDeps) {
   const batchSize = deps.batchSize ?? 500;
   const flushMs = deps.flushMs ?? 20;
   const threads = deps.verifyThreads ?? os.availableParallelism();
+  const reorderWindow = deps.reorderWindow ?? 64;
   const metrics = createIngestMetrics();
   const maxSeq = new Map<string, number>();
   const keyIds = new WeakMap<RegisteredDevice, readonly [number, Uint8Array]>();
@@ -293,12 +301,17 @@ export function createIngest(deps: IngestDeps) {
     const fresh: Accepted[] = [];
     const stale: Accepted[] = [];
     const seen = new Map<string, number>();
+    // The highest number received before each stale message, as the anti-replay window counts from it.
+    const highest = new Map<Accepted, number>();
     for (const a of accepted) {
       const floor = Math.max(maxSeq.get(a.body.deviceId) ?? 0, seen.get(a.body.deviceId) ?? 0);
       if (a.body.seq > floor) {
         fresh.push(a);
         seen.set(a.body.deviceId, a.body.seq);
-      } else stale.push(a);
+      } else {
+        stale.push(a);
+        highest.set(a, floor);
+      }
     }
     if (stale.length > 0) {
       const { rows } = await db.query(
@@ -311,19 +324,58 @@ export function createIngest(deps: IngestDeps) {
       for (const s of stale) {
         const key = `${s.body.deviceId}/${s.body.seq}`;
         const sig = stored.get(key) ?? inBatch.get(key);
-        // Same message again (QoS 1 redelivery): already durable, or about to be; just acknowledge it.
-        if (sig === undefined || sig !== s.sig) {
+        const max = highest.get(s) ?? 0;
+        if (sig === s.sig) {
+          // Same message again (QoS 1 redelivery): already durable, or about to be; just acknowledge it.
+          metrics.duplicates++;
+        } else if (sig === undefined && s.body.seq > max - reorderWindow) {
+          // Never seen and within the window: a late arrival (e.g. through another ingest process).
+          fresh.push(s);
+          inBatch.set(key, s.sig);
+        } else {
           rejected.push({
             topic: '',
             deviceId: s.body.deviceId,
             reason: DeviceMessageRejections.REPLAY,
-            detail: `seq ${s.body.seq} is not after ${maxSeq.get(s.body.deviceId)}`,
+            detail:
+              sig === undefined
+                ? `seq ${s.body.seq} is older than the reorder window (${reorderWindow}) below ${max}`
+                : `seq ${s.body.seq} was already used by another message`,
             payload: JSON.stringify({ body: s.message, sig: s.sig }),
           });
-        } else metrics.duplicates++;
+        }
       }
     }
     return fresh;
+  }
+
+  async function settleConflicts(
+    db: pg.PoolClient,
+    fresh: Accepted[],
+    inserted: readonly { device_id: string; seq: number | string }[],
+    rejected: Rejected[],
+  ): Promise<Accepted[]> {
+    const done = new Set(inserted.map((r) => `${r.device_id}/${Number(r.seq)}`));
+    const lost = fresh.filter((a) => !done.has(`${a.body.deviceId}/${a.body.seq}`));
+    const { rows } = await db.query(
+      `SELECT device_id, seq, signature FROM device_events
+       WHERE (device_id, seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`,
+      [lost.map((a) => a.body.deviceId), lost.map((a) => a.body.seq)],
+    );
+    const stored = new Map(rows.map((r) => [`${r.device_id}/${r.seq}`, r.signature as string]));
+    for (const a of lost) {
+      if (stored.get(`${a.body.deviceId}/${a.body.seq}`) === a.sig) metrics.duplicates++;
+      else {
+        rejected.push({
+          topic: '',
+          deviceId: a.body.deviceId,
+          reason: DeviceMessageRejections.REPLAY,
+          detail: `seq ${a.body.seq} was already used by another message`,
+          payload: JSON.stringify({ body: a.message, sig: a.sig }),
+        });
+      }
+    }
+    return fresh.filter((a) => done.has(`${a.body.deviceId}/${a.body.seq}`));
   }
 
   async function write(items: Pending[], checked: Promise<Classified>): Promise<void> {
@@ -341,12 +393,13 @@ export function createIngest(deps: IngestDeps) {
         await db.query('BEGIN');
         fresh = await sequence(db, accepted, rejected);
         if (fresh.length > 0) {
-          await db.query(
+          const inserted = await db.query(
             `INSERT INTO device_events (device_id, factory_msp, seq, event_time, type, work_order_id, data, message, signature, leaf_hash)
              SELECT d, f, s, t, ty, w, da::jsonb, m, sg, l
              FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[], $6::text[], $7::text[],
                          $8::text[], $9::text[], $10::text[]) AS x(d, f, s, t, ty, w, da, m, sg, l)
-             ON CONFLICT (device_id, seq) DO NOTHING`,
+             ON CONFLICT (device_id, seq) DO NOTHING
+             RETURNING device_id, seq`,
             [
               fresh.map((a) => a.body.deviceId),
               fresh.map((a) => a.factoryMspId),
@@ -360,6 +413,11 @@ export function createIngest(deps: IngestDeps) {
               fresh.map((a) => a.leaf),
             ],
           );
+          if (inserted.rows.length < fresh.length) {
+            // Another ingest process stored some of these numbers first: the same message is a duplicate,
+            // another message with a used number a replay.
+            fresh = await settleConflicts(db, fresh, inserted.rows, rejected);
+          }
         }
         if (rejected.length > 0) {
           await db.query(

@@ -131,11 +131,11 @@ export interface MisbehaviourCounts {
 /** A replay: a sequence number the device already used for a good message, with other content, properly signed. */
 function replayMessage(
   device: SimulatedDevice,
-  lastGood: number,
+  goodSeqs: readonly number[],
   workOrderId: string,
   random: () => number,
 ): DeviceEnvelope {
-  const seq = 1 + Math.floor(random() * lastGood);
+  const seq = goodSeqs[Math.floor(random() * goodSeqs.length)] as number;
   return signDeviceMessage(
     {
       v: 1,
@@ -178,8 +178,9 @@ export async function runSimulator(
   const window = options.window ?? 200;
   const forger = options.badSignatureRate ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey : undefined;
   const counts = { badSignatures: 0, replays: 0 };
-  // A replay reuses a seq at or below the device's last good one; above it (after bad signatures) it would be new.
-  const lastGood = new Map<string, number>();
+  // A replay reuses the seq of a good message; a number only a forged message used was never accepted, so a
+  // properly signed message with it is new (the ingest's anti-replay window accepts it).
+  const good = new Map<string, number[]>();
   const inflight: Promise<unknown>[] = [];
   try {
     for (let i = 0; i < options.count; i++) {
@@ -192,15 +193,17 @@ export async function runSimulator(
         device.seq += 1;
         counts.badSignatures++;
       } else if (
-        (lastGood.get(device.deviceId) ?? 0) > 0 &&
+        (good.get(device.deviceId)?.length ?? 0) > 0 &&
         draw < (options.badSignatureRate ?? 0) + (options.replayRate ?? 0)
       ) {
-        envelope = replayMessage(device, lastGood.get(device.deviceId) as number, options.workOrderId, random);
+        envelope = replayMessage(device, good.get(device.deviceId) as number[], options.workOrderId, random);
         counts.replays++;
       } else {
         const { type, data } = productionData(device, options.workOrderId, i);
         envelope = nextMessage(device, type, data);
-        lastGood.set(device.deviceId, device.seq);
+        const seqs = good.get(device.deviceId) ?? [];
+        seqs.push(device.seq);
+        good.set(device.deviceId, seqs);
       }
       inflight.push(client.publishAsync(topicFor(options.topicRoot, device), JSON.stringify(envelope), { qos: 1 }));
       if (inflight.length >= window) await Promise.all(inflight.splice(0));
