@@ -31,6 +31,8 @@ export interface Config {
   readonly maxMessageBytes: number;
   /** Anti-replay window of the ingest: how far below a device's highest number a late, unseen one is accepted. */
   readonly ingestReorderWindow: number;
+  /** Files of the ingest's TLS client identity for an mqtts:// broker (services/mosquitto/README.md). */
+  readonly mqttTls: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
   readonly portalsDir: string;
 }
 
@@ -71,6 +73,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     dispatchHorizonWeeks: int('DISPATCH_HORIZON_WEEKS', 8),
     maxMessageBytes: int('MAX_MESSAGE_BYTES', 16 * 1024),
     ingestReorderWindow: int('INGEST_REORDER_WINDOW', 64),
+    mqttTls: { caFile: env.MQTT_CA_FILE, certFile: env.MQTT_CERT_FILE, keyFile: env.MQTT_KEY_FILE },
     portalsDir: path.resolve(env.PORTALS_DIR ?? path.join(repoRoot, 'portals/dist')),
     ...overrides,
   };

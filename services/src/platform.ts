@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type IdentityStore, openIdentityStore } from '@c2m/identity';
 import { type Ledger, LedgerEvents } from '@c2m/shared';
@@ -156,6 +157,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       clientId: config.mqttClientId,
       maxMessageBytes: config.maxMessageBytes,
       reorderWindow: config.ingestReorderWindow,
+      tls: await readTls(config.mqttTls),
     });
     // A connection used only to ping Redis for readiness.
     const probe = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -256,3 +258,11 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
 }
 
 export type Platform = Awaited<ReturnType<typeof openPlatform>>;
+
+/** Reads the ingest's TLS files named by the configuration; none named means a plain or system-trusted broker. */
+async function readTls(files: Config['mqttTls']): Promise<{ ca?: string; cert?: string; key?: string } | undefined> {
+  if (!files.caFile && !files.certFile && !files.keyFile) return undefined;
+  const read = (f?: string) => (f ? readFile(f, 'utf8') : Promise.resolve(undefined));
+  const [ca, cert, key] = await Promise.all([read(files.caFile), read(files.certFile), read(files.keyFile)]);
+  return { ca, cert, key };
+}

@@ -13,7 +13,11 @@ import {
   openIdentityStore,
 } from '@c2m/identity';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import pg from 'pg';
+import pino from 'pino';
 import { type BrokerMaterial, MOSQUITTO_CONFIG_DIR, writeBrokerMaterial } from '../src/iot/broker-material.js';
+import { createStaticRegistry } from '../src/iot/device-registry.js';
+import { createIngest } from '../src/iot/ingest.js';
 
 const hasMosquitto = spawnSync('mosquitto', ['-h']).error === undefined;
 
@@ -167,5 +171,31 @@ describe('production Mosquitto configuration', { skip: !hasMosquitto && 'mosquit
     // And the ingest identity cannot publish as if it were a device.
     await assert.rejects(ingest.publishAsync('c2m/v1/Factory1Org/press-01/events', 'spoof', { qos: 1 }));
     assert.equal(broker.exitCode, null, brokerLog);
+  });
+
+  test("the platform's ingest connects to the services listener with its TLS files (MQTT_CA_FILE, MQTT_CERT_FILE, MQTT_KEY_FILE)", async () => {
+    const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres', max: 1 });
+    const ingest = createIngest({
+      pool,
+      registry: createStaticRegistry([]),
+      logger: pino({ level: 'silent' }),
+      mqttUrl: `mqtts://127.0.0.1:${servicePort}`,
+      topicRoot: 'c2m/v1',
+      clientId: 'c2m-ingest-tls-test',
+      maxMessageBytes: 16 * 1024,
+      verifyThreads: 0,
+      tls: {
+        ca: await readFileText(material.platformCaFile),
+        cert: await readFileText(material.ingestCertFile),
+        key: await readFileText(material.ingestKeyFile),
+      },
+    });
+    try {
+      await ingest.start();
+      assert.equal(ingest.connected(), true);
+    } finally {
+      await ingest.close();
+      await pool.end();
+    }
   });
 });

@@ -36,6 +36,8 @@ export interface IngestDeps {
    * REPLAY.
    */
   readonly reorderWindow?: number;
+  /** TLS client material for an mqtts:// broker (the production Mosquitto's services listener): PEM strings. */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
   /** Worker threads verifying signatures; 0 verifies on the main thread. Default: one per core. */
   readonly verifyThreads?: number;
   /** Unacknowledged messages the broker may have in flight to this ingest (MQTT 5 Receive Maximum). */
@@ -486,6 +488,7 @@ export function createIngest(deps: IngestDeps) {
           properties: { sessionExpiryInterval: 24 * 3600, receiveMaximum: deps.receiveMaximum ?? 8192 },
           // Back before the devices (see the subscription below).
           reconnectPeriod: 250,
+          ...(deps.tls ?? {}),
         },
         onMessage,
       );
