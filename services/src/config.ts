@@ -72,7 +72,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
       '0',
     dispatchHorizonWeeks: int('DISPATCH_HORIZON_WEEKS', 8),
     maxMessageBytes: int('MAX_MESSAGE_BYTES', 16 * 1024),
-    ingestReorderWindow: int('INGEST_REORDER_WINDOW', 64),
+    ingestReorderWindow: int('INGEST_REORDER_WINDOW', 1024),
     mqttTls: { caFile: env.MQTT_CA_FILE, certFile: env.MQTT_CERT_FILE, keyFile: env.MQTT_KEY_FILE },
     portalsDir: path.resolve(env.PORTALS_DIR ?? path.join(repoRoot, 'portals/dist')),
     ...overrides,

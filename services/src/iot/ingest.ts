@@ -107,7 +107,7 @@ export function createIngest(deps: IngestDeps) {
   const batchSize = deps.batchSize ?? 500;
   const flushMs = deps.flushMs ?? 20;
   const threads = deps.verifyThreads ?? os.availableParallelism();
-  const reorderWindow = deps.reorderWindow ?? 64;
+  const reorderWindow = deps.reorderWindow ?? 1024;
   const metrics = createIngestMetrics();
   const maxSeq = new Map<string, number>();
   const keyIds = new WeakMap<RegisteredDevice, readonly [number, Uint8Array]>();
