@@ -6,7 +6,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { signPossessionChallenge } from '../src/iot/possession.js';
 import { loadOrCreateDevice, type SimulatedDevice } from '../src/iot/simulator.js';
-import type { TestPlatform } from './helpers.js';
+import { type TestPlatform, waitFor } from './helpers.js';
 
 /** A free TCP port on 127.0.0.1 (released before use; fine for a test). */
 export async function freePort(): Promise<number> {
@@ -168,4 +168,41 @@ export async function deviceAction(
 ): Promise<void> {
   const as = await login(t, 'certifier');
   await request(t.app.server).post(`/api/devices/${deviceId}/${action}`).set(as).send({ note: 'test' }).expect(200);
+}
+
+/**
+ * The brand posts a one-line order; whichever factory dispatch offers it to accepts it (the work order is
+ * committed on the ledger). Returns that factory's user and token, the order and the work order.
+ */
+export async function acceptedWorkOrder(
+  t: TestPlatform,
+  product: string,
+  quantity: number,
+): Promise<{ orderId: string; workOrderId: string; factoryUser: string; factory: { Authorization: string } }> {
+  const brand = await login(t, 'brand');
+  const order = await request(t.app.server)
+    .post('/api/orders')
+    .set(brand)
+    .send({
+      product,
+      lines: [{ sku: `${product.slice(0, 3).toUpperCase()}-1`, quantity }],
+      targetPriceMinor: 900,
+      currency: 'CNY',
+      dueDate: '2027-03-01',
+      shipTo: 'DC',
+    })
+    .expect(201);
+  const { user, offer } = await waitFor('an offer', async () => {
+    for (const u of ['factory1', 'factory2']) {
+      const res = await request(t.app.server)
+        .get('/api/offers?status=open')
+        .set(await login(t, u));
+      const o = res.body.items?.find((x: { orderId: string }) => x.orderId === order.body.id);
+      if (o) return { user: u, offer: o };
+    }
+    return undefined;
+  });
+  const factory = await login(t, user);
+  const accepted = await request(t.app.server).post(`/api/offers/${offer.id}/accept`).set(factory).expect(200);
+  return { orderId: order.body.id, workOrderId: accepted.body.workOrder.id, factoryUser: user, factory };
 }

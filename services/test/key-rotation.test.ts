@@ -7,7 +7,7 @@ import { nextMessage, type SimulatedDevice, topicFor } from '../src/iot/simulato
 import type { ProofBundle } from '../src/trace/proof-bundle.js';
 import { verifyProofBundle } from '../src/trace/verify-bundle.js';
 import { startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
-import { certify, login, provisionDevices } from './ingest-fixtures.js';
+import { acceptedWorkOrder, certify, login, provisionDevices } from './ingest-fixtures.js';
 
 /**
  * A device rotates its key mid-order. Events signed with the old key before the
@@ -23,33 +23,8 @@ after(async () => {
 });
 
 test('events verify with the key in force at their time, across a key rotation', async () => {
-  const brand = await login(t, 'brand');
   const financier = await login(t, 'financier');
-  const order = await request(t.app.server)
-    .post('/api/orders')
-    .set(brand)
-    .send({
-      product: 'Rotation sock',
-      lines: [{ sku: 'RS-1', quantity: 200 }],
-      targetPriceMinor: 900,
-      currency: 'CNY',
-      dueDate: '2027-02-01',
-      shipTo: 'DC',
-    })
-    .expect(201);
-  const { user, offer } = await waitFor('an offer', async () => {
-    for (const u of ['factory1', 'factory2']) {
-      const res = await request(t.app.server)
-        .get('/api/offers?status=open')
-        .set(await login(t, u));
-      const o = res.body.items?.find((x: { orderId: string }) => x.orderId === order.body.id);
-      if (o) return { user: u, offer: o };
-    }
-    return undefined;
-  });
-  const factory = await login(t, user);
-  const accepted = await request(t.app.server).post(`/api/offers/${offer.id}/accept`).set(factory).expect(200);
-  const workOrderId = accepted.body.workOrder.id as string;
+  const { workOrderId, factoryUser: user, factory } = await acceptedWorkOrder(t, 'Rotation sock', 200);
 
   const suffix = t.config.redisPrefix.slice(-6);
   const [device] = (await provisionDevices(t, [`${suffix}-rot-01`], { factoryUser: user })) as [SimulatedDevice];

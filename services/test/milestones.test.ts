@@ -4,7 +4,7 @@ import mqtt from 'mqtt';
 import request from 'supertest';
 import { nextMessage, type SimulatedDevice, topicFor } from '../src/iot/simulator.js';
 import { startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
-import { login, provisionDevices } from './ingest-fixtures.js';
+import { acceptedWorkOrder, login, provisionDevices } from './ingest-fixtures.js';
 
 /**
  * A work order's milestones end to end: production and QC are recorded on the
@@ -22,31 +22,7 @@ after(async () => {
 
 test('milestones are proven by anchored events, recorded in order by the entitled party, and close the order', async () => {
   const brand = await login(t, 'brand');
-  const order = await request(t.app.server)
-    .post('/api/orders')
-    .set(brand)
-    .send({
-      product: 'Milestone sock',
-      lines: [{ sku: 'MS-1', quantity: 600 }],
-      targetPriceMinor: 800,
-      currency: 'CNY',
-      dueDate: '2027-03-01',
-      shipTo: 'DC',
-    })
-    .expect(201);
-  const { user, offer } = await waitFor('an offer', async () => {
-    for (const u of ['factory1', 'factory2']) {
-      const res = await request(t.app.server)
-        .get('/api/offers?status=open')
-        .set(await login(t, u));
-      const o = res.body.items?.find((x: { orderId: string }) => x.orderId === order.body.id);
-      if (o) return { user: u, offer: o };
-    }
-    return undefined;
-  });
-  const factory = await login(t, user);
-  const accepted = await request(t.app.server).post(`/api/offers/${offer.id}/accept`).set(factory).expect(200);
-  const woId = accepted.body.workOrder.id as string;
+  const { orderId, workOrderId: woId, factoryUser: user, factory } = await acceptedWorkOrder(t, 'Milestone sock', 600);
   const milestone = (as: { Authorization: string }, m: string) =>
     request(t.app.server).post(`/api/work-orders/${woId}/milestones`).set(as).send({ milestone: m });
 
@@ -96,7 +72,7 @@ test('milestones are proven by anchored events, recorded in order by the entitle
   const produced = producedRes;
   assert.equal(produced.body.evidence.anchoredUnits, 720);
   assert.ok(produced.body.evidence.merkleRoots.length >= 1);
-  const afterProduced = await request(t.app.server).get(`/api/orders/${order.body.id}`).set(brand).expect(200);
+  const afterProduced = await request(t.app.server).get(`/api/orders/${orderId}`).set(brand).expect(200);
   assert.equal(afterProduced.body.status, 'in_production');
 
   // The brand cannot claim QC; delivery cannot come before shipping (the ledger's order of milestones).
@@ -119,9 +95,9 @@ test('milestones are proven by anchored events, recorded in order by the entitle
     .catch(async () => t.platform.ledgerAccess.readWorkOrder(user, woId));
   assert.equal(onLedger.status, 'DELIVERED');
 
-  const delivered = await request(t.app.server).get(`/api/orders/${order.body.id}`).set(brand).expect(200);
+  const delivered = await request(t.app.server).get(`/api/orders/${orderId}`).set(brand).expect(200);
   assert.equal(delivered.body.status, 'delivered');
-  const closed = await request(t.app.server).post(`/api/orders/${order.body.id}/close`).set(brand).send({}).expect(200);
+  const closed = await request(t.app.server).post(`/api/orders/${orderId}/close`).set(brand).send({}).expect(200);
   assert.equal(closed.body.status, 'closed');
-  await request(t.app.server).post(`/api/orders/${order.body.id}/close`).set(brand).send({}).expect(409);
+  await request(t.app.server).post(`/api/orders/${orderId}/close`).set(brand).send({}).expect(409);
 });
