@@ -59,6 +59,7 @@ export {
   validateFabricSettings,
 } from './fabric/settings.js';
 export { type EmbeddedLedgerOptions, openEmbeddedLedger } from './internal/embedded-ledger.js';
+export { quietFabricLogs } from './internal/quiet-logs.js';
 export type { CollectionConfig } from './internal/simulator.js';
 export {
   evaluatePolicy,

@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { IdentityStore } from '@c2m/identity';
-import { loadFabricSettings, openEmbeddedLedger, openFabricLedger } from '@c2m/network';
+import { loadFabricSettings, openEmbeddedLedger, openFabricLedger, quietFabricLogs } from '@c2m/network';
 import type { Ledger } from '@c2m/shared';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -35,14 +34,9 @@ export async function openLedger(config: Config, identity: IdentityStore, logger
     );
     return ledger;
   }
-  // fabric-contract-api logs every decorator at info, and every refused transaction at error, in its own
-  // text format. On the embedded ledger a refusal is an ordinary answer carried back to the caller, so keep
-  // our JSON logs clean unless CORE_CHAINCODE_LOGGING_LEVEL asks for more.
-  const require = createRequire(import.meta.url);
-  const level = process.env.CORE_CHAINCODE_LOGGING_LEVEL ?? 'CRITICAL';
-  for (const logger of ['fabric-contract-api/lib/logger', 'fabric-shim/lib/logger']) require(logger).setLevel(level);
-  // setLevel leaves winston's name in the variable, which later loggers cannot map back; restore Fabric's.
-  process.env.CORE_CHAINCODE_LOGGING_LEVEL = level;
+  // Before the chaincode loads: fabric-contract-api logs every decorator at info when it does (network's
+  // quietFabricLogs holds Fabric's loggers at CRITICAL unless CORE_CHAINCODE_LOGGING_LEVEL asks for more).
+  quietFabricLogs();
   const { contracts } = await import('@c2m/chaincode');
   const peers = Object.fromEntries(identity.orgs().map((o) => [o.mspId, identity.peerIdentity(o.mspId)]));
   const ledger = await openEmbeddedLedger({
