@@ -1,7 +1,13 @@
 import type { IdentityStore } from '@c2m/identity';
 import { anchorsContract, devicesContract, orgsContract, workOrdersContract } from '@c2m/network';
 import { ErrorCodes, type Ledger } from '@c2m/shared';
-import type { LedgerAccess, LedgerDevice } from './ledger-access.js';
+import type { LedgerAccess, LedgerDevice, TxRef } from './ledger-access.js';
+
+/** Where a write landed: the ledger's answer without the record. */
+async function txRef(write: Promise<{ txId: string; blockNumber: number }>): Promise<TxRef> {
+  const { txId, blockNumber } = await write;
+  return { txId, blockNumber };
+}
 
 type DeviceRecord = Awaited<ReturnType<ReturnType<typeof devicesContract>['readDevice']>>;
 
@@ -49,28 +55,22 @@ export async function createLedgerAccess(
 
   return {
     async registerDevice(username, device) {
-      const r = await devicesContract(ledger, as(username)).registerDevice(device);
-      return { txId: r.txId, blockNumber: r.blockNumber };
+      return txRef(devicesContract(ledger, as(username)).registerDevice(device));
     },
     async certifyDevice(username, deviceId, certification) {
-      const r = await devicesContract(ledger, as(username)).certifyDevice(deviceId, certification);
-      return { txId: r.txId, blockNumber: r.blockNumber };
+      return txRef(devicesContract(ledger, as(username)).certifyDevice(deviceId, certification));
     },
     async suspendDevice(username, deviceId, note) {
-      const r = await devicesContract(ledger, as(username)).suspend(deviceId, note);
-      return { txId: r.txId, blockNumber: r.blockNumber };
+      return txRef(devicesContract(ledger, as(username)).suspend(deviceId, note));
     },
     async reactivateDevice(username, deviceId, note) {
-      const r = await devicesContract(ledger, as(username)).reactivate(deviceId, note);
-      return { txId: r.txId, blockNumber: r.blockNumber };
+      return txRef(devicesContract(ledger, as(username)).reactivate(deviceId, note));
     },
     async revokeDevice(username, deviceId, note) {
-      const r = await devicesContract(ledger, as(username)).revoke(deviceId, note);
-      return { txId: r.txId, blockNumber: r.blockNumber };
+      return txRef(devicesContract(ledger, as(username)).revoke(deviceId, note));
     },
     async rotateDeviceKey(username, deviceId, rotation) {
-      const r = await devicesContract(ledger, as(username)).rotateKey(deviceId, rotation);
-      return { txId: r.txId, blockNumber: r.blockNumber };
+      return txRef(devicesContract(ledger, as(username)).rotateKey(deviceId, rotation));
     },
     async deviceCertifiedAt(username, deviceId, time) {
       return devicesContract(ledger, as(username)).wasCertifiedAt(deviceId, time);
@@ -102,16 +102,14 @@ export async function createLedgerAccess(
       return { txId: r.txId, blockNumber: r.blockNumber };
     },
     async acceptWorkOrder(username, workOrderId) {
-      const r = await workOrdersContract(ledger, as(username)).acceptWorkOrder(workOrderId);
-      return { txId: r.txId, blockNumber: r.blockNumber };
+      return txRef(workOrdersContract(ledger, as(username)).acceptWorkOrder(workOrderId));
     },
     async readWorkOrder(username, workOrderId) {
       const r = await workOrdersContract(ledger, as(username)).readWorkOrder(workOrderId);
       return { ...r, workOrderId: r.workOrderId, status: r.status };
     },
     async recordMilestone(username, workOrderId, milestone, evidence) {
-      const r = await workOrdersContract(ledger, as(username)).recordMilestone(workOrderId, milestone, evidence);
-      return { txId: r.txId, blockNumber: r.blockNumber };
+      return txRef(workOrdersContract(ledger, as(username)).recordMilestone(workOrderId, milestone, evidence));
     },
     async anchorBatch(username, a) {
       const r = await anchorsContract(ledger, as(username)).anchorBatch({
