@@ -40,31 +40,44 @@ export function createAnchorer(deps: AnchorerDeps) {
     let cut = 0;
     for (const f of due) {
       const old = Date.now() - (f.oldest as Date).getTime() >= deps.intervalMs;
-      if (f.n < deps.batchSize && !old) continue;
-      const made = await withTransaction(pool, async (client) => {
-        const { rows } = await client.query(
-          `SELECT id, leaf_hash, event_time FROM device_events WHERE factory_msp = $1 AND batch_id IS NULL
+      // Every full batch waiting, then the partial tail if it is old: one batch per tick capped anchoring
+      // below the ingest's rate.
+      let remaining = f.n as number;
+      while (remaining >= deps.batchSize || (old && remaining > 0)) {
+        const taken = await withTransaction(pool, async (client) => {
+          const { rows } = await client.query(
+            `SELECT id, leaf_hash, event_time FROM device_events WHERE factory_msp = $1 AND batch_id IS NULL
            ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-          [f.factory_msp, deps.batchSize],
-        );
-        if (rows.length === 0) return false;
-        const tree = buildTree(rows.map((r) => r.leaf_hash as string));
-        const first = rows[0];
-        const last = rows[rows.length - 1];
-        const batchId = `B-${f.factory_msp}-${first.id}-${last.id}`;
-        const times = rows.map((r) => (r.event_time as Date).getTime());
-        await client.query(
-          `INSERT INTO batches (batch_id, factory_msp, merkle_root, event_count, first_event_time, last_event_time)
+            [f.factory_msp, deps.batchSize],
+          );
+          if (rows.length === 0) return 0;
+          const tree = buildTree(rows.map((r) => r.leaf_hash as string));
+          const first = rows[0];
+          const last = rows[rows.length - 1];
+          const batchId = `B-${f.factory_msp}-${first.id}-${last.id}`;
+          const times = rows.map((r) => (r.event_time as Date).getTime());
+          await client.query(
+            `INSERT INTO batches (batch_id, factory_msp, merkle_root, event_count, first_event_time, last_event_time)
            VALUES ($1,$2,$3,$4,$5,$6)`,
-          [batchId, f.factory_msp, tree.root, rows.length, new Date(Math.min(...times)), new Date(Math.max(...times))],
-        );
-        await client.query('UPDATE device_events SET batch_id = $1 WHERE id = ANY($2)', [
-          batchId,
-          rows.map((r) => r.id),
-        ]);
-        return true;
-      });
-      if (made) cut++;
+            [
+              batchId,
+              f.factory_msp,
+              tree.root,
+              rows.length,
+              new Date(times.reduce((a, b) => Math.min(a, b))),
+              new Date(times.reduce((a, b) => Math.max(a, b))),
+            ],
+          );
+          await client.query('UPDATE device_events SET batch_id = $1 WHERE id = ANY($2)', [
+            batchId,
+            rows.map((r) => r.id),
+          ]);
+          return rows.length;
+        });
+        if (taken === 0) break;
+        cut++;
+        remaining -= taken;
+      }
     }
     return cut;
   }
