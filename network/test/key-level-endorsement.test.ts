@@ -4,11 +4,13 @@ import { after, before, describe, it } from 'node:test';
 import { ErrorCodes, Orgs, TxValidationCodes } from '@c2m/shared';
 import {
   CommitError,
+  devicesContract,
   evaluatePolicy,
   formatPolicy,
   policyFromSignaturePolicyEnvelope,
   workOrdersContract,
 } from '../src/index.js';
+import { certification, possessionProof, TEST_DEVICE_PUBLIC_KEY } from './helpers/devices.js';
 import { startNetwork, type TestNetwork } from './helpers/network.js';
 
 const require = createRequire(import.meta.url);
@@ -86,5 +88,51 @@ describe('key-level (state-based) endorsement', () => {
     assert.equal(err.validationCode, TxValidationCodes.ENDORSEMENT_POLICY_FAILURE);
     const ok = await workOrdersContract(net.ledger, net.factory1).recordMilestone('wo-sbe', 'QC_PASSED', {});
     assert.equal(ok.record.status, 'QC_PASSED');
+  });
+});
+
+describe('key-level endorsement of device records', () => {
+  let net: TestNetwork;
+  const certifyArgs = (deviceId: string) => {
+    const { challenge, signature } = possessionProof(deviceId);
+    return [deviceId, new Date(Date.now() + 86_400_000).toISOString(), 'calibrated', challenge, signature];
+  };
+  before(async () => {
+    net = await startNetwork();
+    await devicesContract(net.ledger, net.factory1).registerDevice({
+      deviceId: 'dev-sbe',
+      model: 'PLC-9',
+      serial: 'S-SBE',
+      line: 'L1',
+      certificateFingerprint: 'cd'.repeat(32),
+      publicKeyPem: TEST_DEVICE_PUBLIC_KEY,
+    });
+  });
+  after(async () => net.cleanup());
+
+  it('refuses a change endorsed by the platform and another factory, not the owner', async () => {
+    // PlatformOrg + Factory2Org satisfies the chaincode-wide policy; the device belongs to Factory1Org.
+    const err = await net.ledger
+      .submit(net.certifier, 'Devices:CertifyDevice', {
+        arguments: certifyArgs('dev-sbe'),
+        endorsingOrganizations: [Orgs.platform, Orgs.factory2],
+      })
+      .then(
+        () => assert.fail('the certification must not commit'),
+        (e: unknown) => e,
+      );
+    assert.ok(err instanceof CommitError);
+    assert.equal(err.validationCode, TxValidationCodes.ENDORSEMENT_POLICY_FAILURE);
+    assert.equal((await devicesContract(net.ledger, net.factory1).readDevice('dev-sbe')).status, 'REGISTERED');
+  });
+
+  it('names the platform and the owner in the key’s policy, and discovery endorses with them', async () => {
+    const certified = await devicesContract(net.ledger, net.certifier).certifyDevice(
+      'dev-sbe',
+      certification('dev-sbe', new Date(Date.now() + 86_400_000), 'calibrated'),
+    );
+    assert.equal(certified.record.status, 'CERTIFIED');
+    const suspended = await devicesContract(net.ledger, net.certifier).suspend('dev-sbe', 'drift');
+    assert.equal(suspended.record.status, 'SUSPENDED');
   });
 });

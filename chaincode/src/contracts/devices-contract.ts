@@ -5,12 +5,14 @@ import {
   DeviceStatuses,
   LedgerEvents,
   OrgKinds,
+  Orgs,
   POSSESSION_CHALLENGE_MAX_AGE_MS,
   parsePossessionChallenge,
   Roles,
 } from '@c2m/shared';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { type Actor, actor, type Caller, requireOrgKind, requirePlatformRole } from '../lib/access.js';
+import { setRecordOwners } from '../lib/endorsement.js';
 import { ErrorCodes, fail } from '../lib/errors.js';
 import { KeyPrefixes, recordKey } from '../lib/keys.js';
 import { readRecord, unmarshal, writeRecord } from '../lib/marshal.js';
@@ -136,7 +138,12 @@ export class DevicesContract extends Contract {
     const device = newDevice(ctx, by, { deviceId, model, serial, line, certificateFingerprint, publicKeyPem });
     const key = recordKey(ctx, KeyPrefixes.device, device.deviceId);
     if (await readRecord(ctx, key)) fail(ErrorCodes.DEVICE_EXISTS, `device ${device.deviceId} is already registered`);
-    return writeRecord(ctx, key, device, LedgerEvents.deviceRegistered);
+    const written = await writeRecord(ctx, key, device, LedgerEvents.deviceRegistered);
+    // A device record is the factory's asset vouched for by the platform's certifiers: every later change
+    // (certify, suspend, rotate, revoke) needs both their peers, so neither can rewrite it alone and no
+    // other factory's peer counts towards it.
+    await setRecordOwners(ctx, key, [Orgs.platform, by.mspId]);
+    return written;
   }
 
   @Transaction()
