@@ -11,9 +11,25 @@ import { KeyEndorsementPolicy } from 'fabric-shim';
  * this transaction commits; the transaction itself is endorsed under the key's current policy.
  */
 export async function setRecordOwners(ctx: Context, key: string, owners: readonly string[]): Promise<void> {
-  const policy = new KeyEndorsementPolicy();
-  policy.addOrgs('PEER', ...[...new Set(owners)].sort());
-  await ctx.stub.setStateValidationParameter(key, policy.getPolicy());
+  await ctx.stub.setStateValidationParameter(key, ownersPolicy([...new Set(owners)].sort()));
+}
+
+/**
+ * fabric-shim builds the policy through protobuf on every call, a noticeable share of a registration's cost;
+ * the bytes are a pure function of the sorted owners, so each set is built once per chaincode process.
+ * Callers get a copy, so nothing downstream can alter the cached bytes.
+ */
+const policyBytes = new Map<string, Uint8Array>();
+function ownersPolicy(sortedOwners: readonly string[]): Uint8Array {
+  const cacheKey = sortedOwners.join('\u0000');
+  let bytes = policyBytes.get(cacheKey);
+  if (!bytes) {
+    const policy = new KeyEndorsementPolicy();
+    policy.addOrgs('PEER', ...sortedOwners);
+    bytes = Uint8Array.from(policy.getPolicy());
+    policyBytes.set(cacheKey, bytes);
+  }
+  return Uint8Array.from(bytes);
 }
 
 /** The orgs a key-level policy names (sorted), or an empty list when the key has none. */
