@@ -23,6 +23,7 @@ export {
   verifySignature,
 } from './signer.js';
 export {
+export { CryptoPool, type MessageVerifier, sharedCryptoPool } from './crypto-pool.js';
   type DeviceCertificateOptions,
   type IdentityStore,
   type OpenIdentityStoreOptions,

@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type IdentityStore, isLowS, openIdentityStore, signMessage } from '@c2m/identity';
+import { type IdentityStore, isLowS, openIdentityStore, sharedCryptoPool, signMessage } from '@c2m/identity';
 import { anchorsContract, devicesContract, openEmbeddedLedger, orgsContract } from '@c2m/network';
 import { type Ledger, type LedgerIdentity, Orgs } from '@c2m/shared';
 
@@ -29,7 +29,7 @@ process.env.CORE_CHAINCODE_LOGGING_LEVEL = 'CRITICAL';
 const { contracts } = await import('@c2m/chaincode');
 
 type Op = 'register' | 'anchor';
-type SignerKind = 'message' | 'pool' | 'digest';
+type SignerKind = 'message' | 'pool' | 'worker' | 'digest';
 
 interface CaseResult {
   readonly op: Op;
@@ -117,6 +117,7 @@ function withSigner(identity: LedgerIdentity, kind: SignerKind, keys: Map<string
   const key = keys.get(identity.certificatePem);
   if (!key) throw new Error(`no key found for ${identity.mspId}`);
   if (kind === 'pool') return { ...identity, signMessage: (message) => signOnThreadPool(key, message) };
+  if (kind === 'worker') return { ...identity, signMessage: sharedCryptoPool().signer(key) };
   return { ...identity, signMessage: async (message) => signMessage(key, message) };
 }
 

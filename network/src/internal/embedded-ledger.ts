@@ -608,7 +608,9 @@ class EmbeddedLedger implements Ledger {
     const batch = this.#pending.splice(0, this.#blockSize);
     if (this.#pending.length > 0) this.#timer = setTimeout(() => this.#cut(), this.#blockTimeoutMs);
     if (batch.length === 0) return;
-    this.#commitChain = this.#commitChain.then(() => this.#commitBlock(batch));
+    // Signatures do not depend on earlier blocks: their checks start now, while earlier blocks still commit.
+    const prepared = this.#prepareBlock(batch.map((p) => p.envelope));
+    this.#commitChain = this.#commitChain.then(() => this.#commitBlock(batch, prepared));
   }
 
   // --- committer ---
@@ -620,10 +622,13 @@ class EmbeddedLedger implements Ledger {
     this.#applyBlock(record, []);
   }
 
-  async #commitBlock(batch: Pending[]): Promise<void> {
+  async #commitBlock(batch: Pending[], prepared?: Promise<PreparedTx[]>): Promise<void> {
     try {
       const number = this.#blocks.length;
-      const checked = await this.#validateBlock(batch.map((p) => p.envelope));
+      const checked = await this.#validateBlock(
+        batch.map((p) => p.envelope),
+        prepared,
+      );
       const pvtRecords: Buffer[] = [];
       const privateByTx = new Map<string, readonly PrivateWrite[]>();
       checked.forEach((c, i) => {
@@ -653,11 +658,11 @@ class EmbeddedLedger implements Ledger {
 
   /**
    * Fabric's validation and MVCC check for one block, against committed state plus earlier transactions in the
-   * block. Signatures do not depend on order, so they are checked first, all at once on libuv's thread pool (as
+   * block. Signatures do not depend on order, so they are checked first, in batches on the crypto thread (as
    * a peer validates a block's transactions in parallel); the policy and MVCC checks then run in order.
    */
-  async #validateBlock(envelopes: readonly Uint8Array[]): Promise<Checked[]> {
-    const prepared = await Promise.all(envelopes.map((e) => this.#prepareTx(e)));
+  async #validateBlock(envelopes: readonly Uint8Array[], preparing?: Promise<PreparedTx[]>): Promise<Checked[]> {
+    const prepared = await (preparing ?? this.#prepareBlock(envelopes));
     const seen = new Set<string>();
     const touched = new Set<string>();
     const touchedPrivate = new Set<string>();
@@ -678,6 +683,10 @@ class EmbeddedLedger implements Ledger {
       out.push(c);
     }
     return out;
+  }
+
+  #prepareBlock(envelopes: readonly Uint8Array[]): Promise<PreparedTx[]> {
+    return Promise.all(envelopes.map((e) => this.#prepareTx(e)));
   }
 
   /** Decodes a transaction and checks every signature in it: the creator's, and each endorser's (null when the endorser is not a valid identity of the channel). */

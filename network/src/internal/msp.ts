@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject, verify, X509Certificate } from 'node:crypto';
+import { type MessageVerifier, sharedCryptoPool } from '@c2m/identity';
 
 /** Fabric NodeOU roles an X.509 identity can carry (OU=client|peer|admin|orderer). */
 export type MspRole = 'client' | 'peer' | 'admin' | 'orderer';
@@ -8,6 +9,8 @@ export interface ValidatedIdentity {
   readonly certificatePem: string;
   readonly roles: ReadonlySet<MspRole>;
   readonly publicKey: KeyObject;
+  /** Verifies on the process's crypto thread (see @c2m/identity's CryptoPool). */
+  readonly verifier: MessageVerifier;
   readonly validFromMs: number;
   readonly validToMs: number;
 }
@@ -60,6 +63,7 @@ export class MspRegistry {
     if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
       return new IdentityError(`certificate ${subjectCn(cert)} was not issued by the CA of ${mspId}`);
     }
+    const publicKey = createPublicKey(cert.publicKey.export({ type: 'spki', format: 'pem' }));
     const roles = new Set<MspRole>();
     for (const line of cert.subject.split('\n')) {
       const m = /^OU=(client|peer|admin|orderer)$/.exec(line.trim());
@@ -69,7 +73,8 @@ export class MspRegistry {
       mspId,
       certificatePem: pem,
       roles,
-      publicKey: createPublicKey(cert.publicKey.export({ type: 'spki', format: 'pem' })),
+      publicKey,
+      verifier: sharedCryptoPool().verifier(publicKey),
       validFromMs: Date.parse(cert.validFrom),
       validToMs: Date.parse(cert.validTo),
     };
@@ -89,17 +94,14 @@ export function verifySignature(identity: ValidatedIdentity, message: Uint8Array
   }
 }
 
-/** As `verifySignature`, on libuv's thread pool, so that verification runs beside the JavaScript thread. */
+/**
+ * As `verifySignature`, off the JavaScript thread: a block's signatures and every proposal's are verified in
+ * batches on the crypto thread (as a peer validates a block's transactions in parallel).
+ */
 export function verifySignatureAsync(
   identity: ValidatedIdentity,
   message: Uint8Array,
   signature: Uint8Array,
 ): Promise<boolean> {
-  return new Promise((resolve) => {
-    try {
-      verify('sha256', message, identity.publicKey, signature, (err, ok) => resolve(!err && ok));
-    } catch {
-      resolve(false);
-    }
-  });
+  return identity.verifier(message, signature);
 }
