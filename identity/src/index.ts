@@ -1,3 +1,4 @@
+export { type AdoptedCaMaterial, type CaFiles, findCaFiles } from './adopted-ca.js';
 export {
   certificateFingerprint,
   type IdentityCertificateInfo,
@@ -22,8 +23,8 @@ export {
   type VerifyOptions,
   verifySignature,
 } from './signer.js';
-export {
 export { CryptoPool, type MessageVerifier, sharedCryptoPool } from './crypto-pool.js';
+export {
   type DeviceCertificateOptions,
   type IdentityStore,
   type OpenIdentityStoreOptions,

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   CodedError,
@@ -14,7 +14,14 @@ import {
   Roles,
 } from '@c2m/shared';
 import lockfile from 'proper-lockfile';
-import { parseIdentityCertificate, verifyCertificateChain } from './certificates.js';
+import {
+  type AdoptedCaMaterial,
+  type CheckedCa,
+  caCertificateProblem,
+  checkAdoptedCa,
+  keyMatchesCertificate,
+} from './adopted-ca.js';
+import { certificateFingerprint, parseIdentityCertificate, verifyCertificateChain } from './certificates.js';
 import { demoConsortium, demoUsers, type OrgDescription, type UserSeed } from './consortium.js';
 import { assertDeviceId } from './devices.js';
 import { PUBLIC_MODE, readIfExists, SECRET_MODE, writeFileAtomic } from './files.js';
@@ -36,6 +43,13 @@ export interface OpenIdentityStoreOptions {
   readonly consortium?: readonly OrgDescription[];
   /** Users to enrol if not enrolled yet. Defaults to `demoUsers` when `consortium` is omitted, else none. */
   readonly users?: readonly UserSeed[];
+  /**
+   * Existing org CAs to issue from instead of making new ones, per MSP id of the consortium (e.g. the Fabric
+   * CAs whose certificates are the orgs' roots in the channel's MSPs). Checked before anything is written;
+   * the key is copied into `ca/<mspId>/`. An org whose data dir already holds a different CA is refused with
+   * `CONFLICT`: users issued by two roots would be silently split between them.
+   */
+  readonly caMaterial?: Readonly<Record<string, AdoptedCaMaterial>>;
 }
 
 export interface OrgRecord {
@@ -167,6 +181,8 @@ export async function openIdentityStore(options: OpenIdentityStoreOptions): Prom
   const seeds = options.users ?? (options.consortium ? [] : demoUsers);
   validateConsortium(consortium);
   validateSeeds(seeds, new Set(consortium.map((o) => o.mspId)));
+  // Read and checked before the data dir is touched, so bad material changes nothing.
+  const adopted = await checkCaMaterial(options.caMaterial ?? {}, consortium);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
 
   let compromised: Error | undefined;
@@ -181,8 +197,11 @@ export async function openIdentityStore(options: OpenIdentityStoreOptions): Prom
   });
   try {
     const layout = new Layout(dataDir);
+    await assertSameCas(layout, adopted);
     const orgs = new Map<string, LoadedOrg>();
-    for (const description of consortium) orgs.set(description.mspId, await ensureOrg(layout, description));
+    for (const description of consortium) {
+      orgs.set(description.mspId, await ensureOrg(layout, description, adopted.get(description.mspId)));
+    }
     const users = await ensureUsers(layout, orgs, seeds);
     const secret = await ensureSecret(layout.apiTokenSecret);
     if (compromised) throw compromised;
@@ -203,6 +222,10 @@ class Layout {
   /** The CA's own key stays outside the MSP folders, which are meant to be copied to peers and clients. */
   caDir(mspId: string): string {
     return join(this.dataDir, 'ca', mspId);
+  }
+  /** Present when the org's CA was adopted (`caMaterial`), not made here: where from, and its fingerprint. */
+  adoptionRecord(mspId: string): string {
+    return join(this.caDir(mspId), 'adopted.json');
   }
   mspDir(mspId: string): string {
     return join(this.dataDir, 'msp', mspId);
@@ -226,16 +249,112 @@ function validateConsortium(consortium: readonly OrgDescription[]): void {
   }
 }
 
-async function ensureOrg(layout: Layout, description: OrgDescription): Promise<LoadedOrg> {
+async function checkCaMaterial(
+  material: Readonly<Record<string, AdoptedCaMaterial>>,
+  consortium: readonly OrgDescription[],
+): Promise<Map<string, CheckedCa>> {
+  const mspIds = new Set(consortium.map((o) => o.mspId));
+  const checked = new Map<string, CheckedCa>();
+  const byFingerprint = new Map<string, string>();
+  for (const [mspId, m] of Object.entries(material)) {
+    if (!mspIds.has(mspId)) {
+      throw new CodedError(ErrorCodes.VALIDATION_FAILED, `caMaterial names ${mspId}, which is not in the consortium`);
+    }
+    const ca = await checkAdoptedCa(mspId, m);
+    // One root for two MSPs would make every member of one a member of the other.
+    const other = byFingerprint.get(ca.fingerprint);
+    if (other) throw new CodedError(ErrorCodes.VALIDATION_FAILED, `${other} and ${mspId} are given the same CA`);
+    byFingerprint.set(ca.fingerprint, mspId);
+    checked.set(mspId, ca);
+  }
+  return checked;
+}
+
+/**
+ * Every adopted CA must be the one the data dir already issues from, if it has one: identities of an org
+ * must chain to one root. Checked for all orgs before anything is written.
+ */
+async function assertSameCas(layout: Layout, adopted: ReadonlyMap<string, CheckedCa>): Promise<void> {
+  const clashes: string[] = [];
+  for (const [mspId, ca] of adopted) {
+    const certPath = join(layout.caDir(mspId), 'ca-cert.pem');
+    const existing = await readIfExists(certPath);
+    if (existing === undefined) continue;
+    let fingerprint: string;
+    try {
+      fingerprint = certificateFingerprint(existing);
+    } catch {
+      throw corrupt(certPath, 'unreadable CA certificate');
+    }
+    const how = (await readIfExists(layout.adoptionRecord(mspId))) === undefined ? 'its own' : 'another adopted';
+    if (fingerprint !== ca.fingerprint) {
+      clashes.push(
+        `${mspId} (data dir has ${how} CA ${fingerprint.slice(0, 16)}…, adopted CA is ${ca.fingerprint.slice(0, 16)}…)`,
+      );
+    }
+  }
+  if (clashes.length > 0) {
+    throw new CodedError(
+      ErrorCodes.CONFLICT,
+      `identity data dir ${layout.dataDir} already issues from other CAs than the adopted ones: ${clashes.join('; ')}. ` +
+        "Use a new data dir (or remove ca/<MspId> and msp/<MspId> there, which re-issues that org's identities)",
+      409,
+    );
+  }
+}
+
+interface AdoptionRecord {
+  readonly version: 1;
+  readonly fingerprint: string;
+  readonly certificate: string;
+  readonly key: string;
+  readonly adoptedAt: string;
+}
+
+async function readAdoptionRecord(path: string): Promise<AdoptionRecord | undefined> {
+  const text = await readIfExists(path);
+  if (text === undefined) return undefined;
+  try {
+    const record = JSON.parse(text) as AdoptionRecord;
+    if (record.version === 1 && typeof record.fingerprint === 'string') return record;
+  } catch {
+    // reported below
+  }
+  throw corrupt(path, 'unreadable adoption record');
+}
+
+async function writeAdoptionRecord(path: string, ca: CheckedCa): Promise<void> {
+  const record: AdoptionRecord = {
+    version: 1,
+    fingerprint: ca.fingerprint,
+    certificate: ca.source.certificate,
+    key: ca.source.key,
+    adoptedAt: new Date().toISOString(),
+  };
+  await writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`, PUBLIC_MODE);
+}
+
+async function ensureOrg(layout: Layout, description: OrgDescription, adopted?: CheckedCa): Promise<LoadedOrg> {
   const { mspId } = description;
   const caDir = layout.caDir(mspId);
   const certPath = join(caDir, 'ca-cert.pem');
   const keyPath = join(caDir, 'ca-key.pem');
+  const recordPath = layout.adoptionRecord(mspId);
   let caCertificatePem = await readIfExists(certPath);
   let caPrivateKey: KeyObject;
-  if (caCertificatePem === undefined) {
+  if (caCertificatePem === undefined && adopted) {
+    // Copied rather than read in place: the data dir stays complete on its own (later opens need no
+    // caMaterial, survive the Fabric build folder moving or being cleaned), and reloads go through the
+    // same checks as a CA made here. The certificate is written last, as below.
+    caPrivateKey = adopted.privateKey;
+    await writeFileAtomic(keyPath, pkcs8Pem(caPrivateKey), SECRET_MODE);
+    await writeAdoptionRecord(recordPath, adopted);
+    caCertificatePem = adopted.certificatePem;
+    await writeFileAtomic(certPath, caCertificatePem, PUBLIC_MODE);
+  } else if (caCertificatePem === undefined) {
     // No certificate means nothing was ever issued by this CA (the certificate is written last), so a key left
-    // by an interrupted first start can be replaced.
+    // by an interrupted first start can be replaced, and so can the record of an interrupted adoption.
+    await rm(recordPath, { force: true });
     const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     caPrivateKey = keys.privateKey;
     await writeFileAtomic(keyPath, pkcs8Pem(caPrivateKey), SECRET_MODE);
@@ -249,11 +368,31 @@ async function ensureOrg(layout: Layout, description: OrgDescription): Promise<L
     await writeFileAtomic(certPath, caCertificatePem, PUBLIC_MODE);
   } else {
     caPrivateKey = await loadPrivateKey(keyPath);
-    if (!verifyCertificateChain(caCertificatePem, caCertificatePem) || !keyMatches(caPrivateKey, caCertificatePem)) {
-      throw corrupt(certPath, 'CA certificate is not a valid self-signed CA for its key');
-    }
-    if (parseIdentityCertificate(caCertificatePem).mspId !== mspId) {
-      throw corrupt(certPath, `CA certificate is not for ${mspId}`);
+    const record = await readAdoptionRecord(recordPath);
+    // The same certificate as before (assertSameCas), now adopted explicitly: record it, so later opens know.
+    if (adopted && !record) await writeAdoptionRecord(recordPath, adopted);
+    const adoptedFingerprint = record?.fingerprint ?? adopted?.fingerprint;
+    if (adoptedFingerprint !== undefined) {
+      // Adopted CAs are checked as CAs, explicitly without the two rules below for CAs made here: Fabric CA
+      // and cryptogen subjects carry O=<org domain> (or Hyperledger), not the MSP id, and an adopted CA may
+      // be an intermediate.
+      if (!safeFingerprintIs(caCertificatePem, adoptedFingerprint)) {
+        throw corrupt(certPath, `CA certificate is not the adopted one (${adoptedFingerprint.slice(0, 16)}…)`);
+      }
+      const problem = caCertificateProblem(caCertificatePem);
+      if (problem) throw corrupt(certPath, `adopted CA certificate: ${problem}`);
+      if (!keyMatchesCertificate(caPrivateKey, caCertificatePem))
+        throw corrupt(keyPath, 'key does not match the CA certificate');
+    } else {
+      if (
+        !verifyCertificateChain(caCertificatePem, caCertificatePem) ||
+        !keyMatchesCertificate(caPrivateKey, caCertificatePem)
+      ) {
+        throw corrupt(certPath, 'CA certificate is not a valid self-signed CA for its key');
+      }
+      if (parseIdentityCertificate(caCertificatePem).mspId !== mspId) {
+        throw corrupt(certPath, `CA certificate is not for ${mspId}`);
+      }
     }
   }
   await writeIfChanged(join(layout.mspDir(mspId), 'cacerts', 'ca.pem'), caCertificatePem);
@@ -375,7 +514,8 @@ async function ensureIdentity(
     if (!verifyCertificateChain(certificatePem, org.caCertificatePem)) {
       throw corrupt(certPath, `certificate does not chain to the ${org.mspId} CA or is outside its validity`);
     }
-    if (!keyMatches(privateKey, certificatePem)) throw corrupt(keyPath, 'key does not match the certificate');
+    if (!keyMatchesCertificate(privateKey, certificatePem))
+      throw corrupt(keyPath, 'key does not match the certificate');
     const info = parseIdentityCertificate(certificatePem);
     if (info.commonName !== name || !info.ous.includes(ou) || info.attrs[ROLE_ATTRIBUTE] !== role) {
       throw corrupt(certPath, `certificate is not ${name} (${ou}, role ${role})`);
@@ -424,9 +564,12 @@ function pkcs8Pem(key: KeyObject): string {
   return key.export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
-function keyMatches(privateKey: KeyObject, certificatePem: string): boolean {
-  const certKey = new x509.X509Certificate(certificatePem).publicKey.rawData;
-  return Buffer.from(spkiDer(createPublicKey(privateKey))).equals(Buffer.from(certKey));
+function safeFingerprintIs(pem: string, fingerprint: string): boolean {
+  try {
+    return certificateFingerprint(pem) === fingerprint;
+  } catch {
+    return false;
+  }
 }
 
 function corrupt(path: string, why: string): CodedError {

@@ -55,9 +55,11 @@ function serialNumber(): string {
   return bytes.toString('hex');
 }
 
-function validity(days: number): { notBefore: Date; notAfter: Date } {
+/** `notAfter` is capped at `until`: a certificate never outlives its CA (an adopted CA may expire sooner). */
+function validity(days: number, until?: Date): { notBefore: Date; notAfter: Date } {
   const now = Date.now();
-  return { notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(now + days * DAY_MS) };
+  const notAfter = Math.min(now + days * DAY_MS, until?.getTime() ?? Number.POSITIVE_INFINITY);
+  return { notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(notAfter) };
 }
 
 export async function createCaCertificate(options: {
@@ -107,11 +109,14 @@ export interface IssueOptions {
 export async function issueCertificate(options: IssueOptions): Promise<string> {
   const ca = new x509.X509Certificate(options.caCertificatePem);
   const attrsJson = JSON.stringify({ attrs: options.attrs });
+  // The AKI must repeat the CA's own SKI, whatever method made it: cryptogen uses SHA-256 of the key point,
+  // not RFC 5280's SHA-1, and OpenSSL refuses a certificate whose AKI differs from its issuer's SKI.
+  const caKeyId = ca.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
     await x509.SubjectKeyIdentifierExtension.create(options.publicKey),
-    await x509.AuthorityKeyIdentifierExtension.create(ca),
+    caKeyId ? new x509.AuthorityKeyIdentifierExtension(caKeyId) : await x509.AuthorityKeyIdentifierExtension.create(ca),
     // Fabric CA writes the raw JSON bytes as the extension value (no inner ASN.1 wrapper).
     new x509.Extension(FABRIC_ATTRS_OID, false, new TextEncoder().encode(attrsJson)),
   ];
@@ -128,8 +133,10 @@ export async function issueCertificate(options: IssueOptions): Promise<string> {
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
     subject: [{ O: [options.mspId] }, { OU: [options.ou] }, { CN: [options.commonName] }],
+    // Fabric's MSP (Go) finds the issuer by comparing these bytes with the CA's subject bytes; the parsed name
+    // re-serialises with its original string types (PrintableString, UTF8String), so they stay identical.
     issuer: ca.subjectName,
-    ...validity(options.validityDays),
+    ...validity(options.validityDays, ca.notAfter),
     publicKey: options.publicKey,
     signingKey: await importSigningKey(options.caPrivateKey),
     signingAlgorithm: SIGNING_ALGORITHM,
