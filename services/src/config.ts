@@ -23,8 +23,6 @@ export interface Config {
   readonly anchorIntervalMs: number;
   /** How long a factory has to answer an offer. */
   readonly offerTtlMs: number;
-  /** Dispatch counts a factory line's capacity only if it has a certified device (verifiable production). */
-  readonly dispatchRequireCertifiedDevices: boolean;
   /** Weeks ahead the dispatch solver plans over. */
   readonly dispatchHorizonWeeks: number;
   /** Largest accepted device message, bytes. */
@@ -66,10 +64,6 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     anchorBatchSize: int('ANCHOR_BATCH_SIZE', 1000),
     anchorIntervalMs: int('ANCHOR_INTERVAL_MS', 10_000),
     offerTtlMs: int('OFFER_TTL_MS', 24 * 3600 * 1000),
-    // The demo posts its first order before any device is certified (it certifies the winner's devices after).
-    dispatchRequireCertifiedDevices:
-      (env.DISPATCH_REQUIRE_CERTIFIED_DEVICES ?? (env.DEMO === '1' || process.argv.includes('--demo') ? '0' : '1')) !==
-      '0',
     dispatchHorizonWeeks: int('DISPATCH_HORIZON_WEEKS', 8),
     maxMessageBytes: int('MAX_MESSAGE_BYTES', 16 * 1024),
     ingestReorderWindow: int('INGEST_REORDER_WINDOW', 1024),

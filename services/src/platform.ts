@@ -80,7 +80,6 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     await factories.seedDemoProfiles();
     const dispatcher = createDispatcher({
       factoryProfiles: factories,
-      requireCertifiedDevices: config.dispatchRequireCertifiedDevices,
       horizonWeeks: config.dispatchHorizonWeeks,
       pool,
       connection,

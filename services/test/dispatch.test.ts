@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import pino from 'pino';
 import request from 'supertest';
 import { createPool } from '../src/db/database.js';
+import type { SimulatedDevice } from '../src/iot/simulator.js';
 import { createDispatcher } from '../src/orders/dispatch.js';
 import { DemoProfiles, type FactoryProfile } from '../src/orders/factories-service.js';
 import {
@@ -17,6 +18,7 @@ import {
 } from '../src/orders/solver.js';
 import { redisConnection } from '../src/queues.js';
 import { startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
+import { certify, provisionDevices } from './ingest-fixtures.js';
 
 const factory = (id: string, over: Partial<FactorySupply> = {}): FactorySupply => ({
   id,
@@ -218,7 +220,7 @@ describe('dispatch on the platform', () => {
   });
 
   before(async () => {
-    t = await startTestPlatform({ dispatchRequireCertifiedDevices: true });
+    t = await startTestPlatform();
     for (const u of ['brand', 'factory1', 'factory2']) {
       const res = await request(t.app.server).post('/api/auth/login').send({ username: u, password: 'demo' });
       tokens[u] = res.body.token;
@@ -227,13 +229,6 @@ describe('dispatch on the platform', () => {
   after(async () => {
     await t?.close();
   });
-
-  const certify = async (msp: string, line: string) =>
-    t.platform.pool.query(
-      `INSERT INTO devices (device_id, factory_msp, model, serial, line, certificate_pem, fingerprint, status)
-       VALUES ($1, $2, 'test', $1, $3, '', '', 'CERTIFIED')`,
-      [`${msp}-${line}-${Math.random().toString(36).slice(2, 8)}`, msp, line],
-    );
 
   const postOrder = async (quantity: number, sku = 'S1') => {
     const res = await request(t.app.server)
@@ -293,6 +288,9 @@ describe('dispatch on the platform', () => {
   });
 
   test('without a certified device on a line a factory gets nothing; with one it gets an explained offer', async () => {
+    // Devices as a factory registers them (CSR, ledger). Registered is not enough: only certification, with a
+    // proof of possession, makes a line's production verifiable.
+    const [knit] = await provisionDevices(t, ['factory1-knit-01'], { factoryUser: 'factory1', certify: false });
     const orderId = await postOrder(300);
     const { rows } = await waitFor('the order dispatched', async () => {
       const r = await t.platform.pool.query(
@@ -303,7 +301,7 @@ describe('dispatch on the platform', () => {
     });
     assert.equal(rows[0].action, 'no_factory_available');
 
-    await certify(Orgs.factory1, 'line-1');
+    await certify(t, knit as SimulatedDevice);
     await t.platform.dispatcher.dispatchNow(orderId);
     const order = await request(t.app.server).get(`/api/orders/${orderId}`).set(as('brand')).expect(200);
     assert.equal(order.body.offers.length, 1);
@@ -324,7 +322,7 @@ describe('dispatch on the platform', () => {
   });
 
   test('a decline re-dispatches the remainder to the other factory', async () => {
-    await certify(Orgs.factory2, 'line-1');
+    await provisionDevices(t, ['factory2-knit-01'], { factoryUser: 'factory2' });
     const orderId = await postOrder(400, 'S2');
     const first = await waitFor('an offer', async () => {
       const r = await request(t.app.server).get(`/api/orders/${orderId}`).set(as('brand'));
@@ -356,7 +354,6 @@ describe('dispatch on the platform', () => {
       factories: () => [Orgs.factory1, Orgs.factory2],
       orders: () => t.platform.orders,
       factoryProfiles: t.platform.factories,
-      requireCertifiedDevices: true,
       horizonWeeks: t.config.dispatchHorizonWeeks,
     });
     try {

@@ -15,9 +15,10 @@ import { startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
 /**
  * The walking skeleton end to end, over HTTP and MQTT against real PostgreSQL,
  * Redis and Mosquitto and the embedded ledger running the compiled chaincode:
- * order → dispatch → accept (work order on the ledger) → device registered and
- * certified on the ledger → signed events over MQTT → ingest → Merkle batch
- * anchored → proof bundle that verifies, and a tampered one that does not.
+ * devices registered and certified on the ledger → order → dispatch to a factory
+ * with certified devices → accept (work order on the ledger) → signed events
+ * over MQTT → ingest → Merkle batch anchored → proof bundle that verifies, and a
+ * tampered one that does not.
  */
 describe('walking skeleton: order to verified proof bundle', () => {
   let t: TestPlatform;
@@ -25,9 +26,7 @@ describe('walking skeleton: order to verified proof bundle', () => {
   const EVENTS = 60;
 
   before(async () => {
-    // This walkthrough registers and certifies devices after the order is accepted, so dispatch may not
-    // require certified devices here (test/dispatch.test.ts covers that rule).
-    t = await startTestPlatform({ anchorBatchSize: 25, anchorIntervalMs: 300, dispatchRequireCertifiedDevices: false });
+    t = await startTestPlatform({ anchorBatchSize: 25, anchorIntervalMs: 300 });
     for (const u of ['brand', 'factory1', 'factory2', 'certifier', 'financier']) {
       const res = await request(t.app.server)
         .post('/api/auth/login')
@@ -47,6 +46,8 @@ describe('walking skeleton: order to verified proof bundle', () => {
   let factoryUser: string;
   let otherFactoryUser: string;
   let factoryMspId: string;
+  /** Each factory's certified devices; the one the order goes to publishes with its own. */
+  const fleets: Record<string, SimulatedDevice[]> = { factory1: [], factory2: [] };
   const devices: SimulatedDevice[] = [];
 
   test('health, readiness and the OpenAPI document', async () => {
@@ -103,7 +104,59 @@ describe('walking skeleton: order to verified proof bundle', () => {
     assert.equal(rows[0].n, 0, 'rejected requests change nothing');
   });
 
-  test('a brand posts an order and dispatch offers it to a factory', async () => {
+  test('factories register devices and only the certifier can certify them', async () => {
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'c2m-devices-'));
+    for (const [user, mspId] of [
+      ['factory1', 'Factory1Org'],
+      ['factory2', 'Factory2Org'],
+    ] as const) {
+      for (const name of ['knit-01', 'knit-02']) {
+        const deviceId = `${t.config.redisPrefix.slice(-6)}-${user}-${name}`;
+        const { device, csrPem } = await loadOrCreateDevice(stateDir, deviceId, mspId);
+        const reg = await request(t.app.server)
+          .post('/api/devices')
+          .set(as(user))
+          .send({ deviceId, model: 'Lonati GK616', serial: `SN-${user}-${name}`, line: 'line-1', csrPem })
+          .expect(201);
+        assert.equal(reg.body.device.status, 'REGISTERED');
+        assert.equal(reg.body.device.factoryMspId, mspId);
+        assert.match(reg.body.certificatePem, /BEGIN CERTIFICATE/);
+        fleets[user]?.push(device);
+      }
+    }
+    const all = [...(fleets.factory1 ?? []), ...(fleets.factory2 ?? [])];
+    const byFactory = await request(t.app.server)
+      .post(`/api/devices/${all[0]?.deviceId}/challenges`)
+      .set(as('factory1'))
+      .send({})
+      .expect(403);
+    assert.equal(byFactory.body.code, 'FORBIDDEN');
+    for (const d of all) {
+      // Proof of possession: the certifier's challenge, signed by the device's own key.
+      const c = await request(t.app.server)
+        .post(`/api/devices/${d.deviceId}/challenges`)
+        .set(as('certifier'))
+        .send({})
+        .expect(201);
+      const res = await request(t.app.server)
+        .post(`/api/devices/${d.deviceId}/certify`)
+        .set(as('certifier'))
+        .send({
+          challengeId: c.body.challengeId,
+          signature: signPossessionChallenge(d.privateKey, d.deviceId, c.body.challenge),
+          note: 'calibrated',
+        })
+        .expect(200);
+      assert.equal(res.body.status, 'CERTIFIED');
+    }
+    const other = await request(t.app.server)
+      .get(`/api/devices/${fleets.factory1?.[0]?.deviceId}`)
+      .set(as('factory2'))
+      .expect(404);
+    assert.equal(other.body.code, 'DEVICE_NOT_FOUND');
+  });
+
+  test('a brand posts an order and dispatch offers it to a factory with certified devices', async () => {
     const res = await request(t.app.server)
       .post('/api/orders')
       .set(as('brand'))
@@ -134,6 +187,16 @@ describe('walking skeleton: order to verified proof bundle', () => {
     otherFactoryUser = factoryUser === 'factory1' ? 'factory2' : 'factory1';
     factoryMspId = found.offer.factoryMspId;
     assert.equal(found.offer.quantity, 1000);
+    devices.push(...(fleets[factoryUser] ?? []));
+    // The brand sees why that factory could take it: its line has certified devices.
+    const profile = await request(t.app.server)
+      .get(`/api/factories/${factoryMspId}/profile`)
+      .set(as('brand'))
+      .expect(200);
+    assert.deepEqual(
+      profile.body.lines.find((l: { id: string }) => l.id === 'line-1'),
+      { id: 'line-1', certifiedDevices: 2 },
+    );
 
     // The other factory cannot see or take it; the brand cannot see another brand's data (only one brand here).
     const stolen = await request(t.app.server)
@@ -163,51 +226,6 @@ describe('walking skeleton: order to verified proof bundle', () => {
     );
     const ledger = await request(t.app.server).get('/api/ledger').set(as('financier')).expect(200);
     assert.ok(ledger.body.height >= 2);
-  });
-
-  test('the factory registers devices and only the certifier can certify them', async () => {
-    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'c2m-devices-'));
-    for (const name of ['knit-01', 'knit-02']) {
-      const deviceId = `${t.config.redisPrefix.slice(-6)}-${name}`;
-      const { device, csrPem } = await loadOrCreateDevice(stateDir, deviceId, factoryMspId);
-      const reg = await request(t.app.server)
-        .post('/api/devices')
-        .set(as(factoryUser))
-        .send({ deviceId, model: 'Lonati GK616', serial: `SN-${name}`, line: 'line-1', csrPem })
-        .expect(201);
-      assert.equal(reg.body.device.status, 'REGISTERED');
-      assert.match(reg.body.certificatePem, /BEGIN CERTIFICATE/);
-      devices.push(device);
-    }
-    const byFactory = await request(t.app.server)
-      .post(`/api/devices/${devices[0]?.deviceId}/challenges`)
-      .set(as(factoryUser))
-      .send({})
-      .expect(403);
-    assert.equal(byFactory.body.code, 'FORBIDDEN');
-    for (const d of devices) {
-      // Proof of possession: the certifier's challenge, signed by the device's own key.
-      const c = await request(t.app.server)
-        .post(`/api/devices/${d.deviceId}/challenges`)
-        .set(as('certifier'))
-        .send({})
-        .expect(201);
-      const res = await request(t.app.server)
-        .post(`/api/devices/${d.deviceId}/certify`)
-        .set(as('certifier'))
-        .send({
-          challengeId: c.body.challengeId,
-          signature: signPossessionChallenge(d.privateKey, d.deviceId, c.body.challenge),
-          note: 'calibrated',
-        })
-        .expect(200);
-      assert.equal(res.body.status, 'CERTIFIED');
-    }
-    const other = await request(t.app.server)
-      .get(`/api/devices/${devices[0]?.deviceId}`)
-      .set(as(otherFactoryUser))
-      .expect(404);
-    assert.equal(other.body.code, 'DEVICE_NOT_FOUND');
   });
 
   test('devices publish signed events over MQTT; bad ones are dead-lettered, good ones stored and anchored', async () => {

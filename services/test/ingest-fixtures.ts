@@ -143,6 +143,23 @@ export async function provisionDevices(
   return out;
 }
 
+/**
+ * One device on line-1 for each demo factory, registered and certified as above: dispatch offers work only to
+ * a factory with a certified device on a line, so a test that posts orders first gives both factories one.
+ * Returns the devices by factory user (`factory1`, `factory2`); ids are `<user>-<name>`.
+ */
+export async function certifiedDevicePerFactory(
+  t: TestPlatform,
+  name: string,
+): Promise<Record<string, SimulatedDevice>> {
+  const out: Record<string, SimulatedDevice> = {};
+  for (const user of ['factory1', 'factory2']) {
+    const [device] = await provisionDevices(t, [`${user}-${name}`], { factoryUser: user });
+    out[user] = device as SimulatedDevice;
+  }
+  return out;
+}
+
 export async function certify(
   t: TestPlatform,
   device: SimulatedDevice,
@@ -172,7 +189,8 @@ export async function deviceAction(
 
 /**
  * The brand posts a one-line order; whichever factory dispatch offers it to accepts it (the work order is
- * committed on the ledger). Returns that factory's user and token, the order and the work order.
+ * committed on the ledger). Dispatch needs a factory with a certified device first (`certifiedDevicePerFactory`).
+ * Returns that factory's user and token, the order and the work order.
  */
 export async function acceptedWorkOrder(
   t: TestPlatform,

@@ -7,7 +7,7 @@ import { nextMessage, type SimulatedDevice, topicFor } from '../src/iot/simulato
 import type { ProofBundle } from '../src/trace/proof-bundle.js';
 import { verifyProofBundle } from '../src/trace/verify-bundle.js';
 import { startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
-import { acceptedWorkOrder, certify, login, provisionDevices } from './ingest-fixtures.js';
+import { acceptedWorkOrder, certifiedDevicePerFactory, certify, login } from './ingest-fixtures.js';
 
 /**
  * A device rotates its key mid-order. Events signed with the old key before the
@@ -16,7 +16,7 @@ import { acceptedWorkOrder, certify, login, provisionDevices } from './ingest-fi
  */
 let t: TestPlatform;
 before(async () => {
-  t = await startTestPlatform({ anchorBatchSize: 10, anchorIntervalMs: 200, dispatchRequireCertifiedDevices: false });
+  t = await startTestPlatform({ anchorBatchSize: 10, anchorIntervalMs: 200 });
 });
 after(async () => {
   await t?.close();
@@ -24,10 +24,10 @@ after(async () => {
 
 test('events verify with the key in force at their time, across a key rotation', async () => {
   const financier = await login(t, 'financier');
+  // Certified devices first: dispatch offers the order only to a factory that has one.
+  const fleet = await certifiedDevicePerFactory(t, 'rot-01');
   const { workOrderId, factoryUser: user, factory } = await acceptedWorkOrder(t, 'Rotation sock', 200);
-
-  const suffix = t.config.redisPrefix.slice(-6);
-  const [device] = (await provisionDevices(t, [`${suffix}-rot-01`], { factoryUser: user })) as [SimulatedDevice];
+  const device = fleet[user] as SimulatedDevice;
   const client = await mqtt.connectAsync(t.config.mqttUrl, { protocolVersion: 5 });
   const topic = topicFor(t.config.mqttTopicRoot, device);
   const publish = (d: SimulatedDevice, units: number) =>

@@ -4,7 +4,7 @@ import mqtt from 'mqtt';
 import request from 'supertest';
 import { nextMessage, type SimulatedDevice, topicFor } from '../src/iot/simulator.js';
 import { startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
-import { acceptedWorkOrder, login, provisionDevices } from './ingest-fixtures.js';
+import { acceptedWorkOrder, certifiedDevicePerFactory, login } from './ingest-fixtures.js';
 
 /**
  * A work order's milestones end to end: production and QC are recorded on the
@@ -14,7 +14,7 @@ import { acceptedWorkOrder, login, provisionDevices } from './ingest-fixtures.js
  */
 let t: TestPlatform;
 before(async () => {
-  t = await startTestPlatform({ anchorBatchSize: 10, anchorIntervalMs: 200, dispatchRequireCertifiedDevices: false });
+  t = await startTestPlatform({ anchorBatchSize: 10, anchorIntervalMs: 200 });
 });
 after(async () => {
   await t?.close();
@@ -22,6 +22,8 @@ after(async () => {
 
 test('milestones are proven by anchored events, recorded in order by the entitled party, and close the order', async () => {
   const brand = await login(t, 'brand');
+  // Certified devices first: dispatch offers the order only to a factory that has one.
+  const fleet = await certifiedDevicePerFactory(t, 'ms-01');
   const { orderId, workOrderId: woId, factoryUser: user, factory } = await acceptedWorkOrder(t, 'Milestone sock', 600);
   const milestone = (as: { Authorization: string }, m: string) =>
     request(t.app.server).post(`/api/work-orders/${woId}/milestones`).set(as).send({ milestone: m });
@@ -31,9 +33,7 @@ test('milestones are proven by anchored events, recorded in order by the entitle
   assert.equal(early.body.code, 'INVALID_STATE');
   assert.match(early.body.message, /0 of 600 units/);
 
-  const [device] = (await provisionDevices(t, [`${t.config.redisPrefix.slice(-6)}-ms-01`], {
-    factoryUser: user,
-  })) as [SimulatedDevice];
+  const device = fleet[user] as SimulatedDevice;
   const client = await mqtt.connectAsync(t.config.mqttUrl, { protocolVersion: 5 });
   try {
     const topic = topicFor(t.config.mqttTopicRoot, device);

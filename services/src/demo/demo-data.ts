@@ -1,4 +1,8 @@
+import { createPublicKey } from 'node:crypto';
 import path from 'node:path';
+import { createDeviceCsr } from '@c2m/identity';
+import { Orgs } from '@c2m/shared';
+import type { Logger } from 'pino';
 import { loadDemandDemo } from '../demand/demo-demand.js';
 import { certifyWithProof } from '../iot/possession.js';
 import {
@@ -12,7 +16,7 @@ import {
   topicFor,
 } from '../iot/simulator.js';
 import type { Platform } from '../platform.js';
-import { ApiClient } from './api-client.js';
+import { ApiClient, type ApiSession } from './api-client.js';
 
 export interface DemoOptions {
   readonly baseUrl: string;
@@ -34,12 +38,143 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
   }
 }
 
+const DEMO_PRODUCT = 'Merino crew sock / 美利奴羊毛中筒袜';
+
 /**
- * Loads the demo through the public API, as the users would: the brand posts
- * an order, dispatch offers it, the factory accepts (the work order is
- * committed on the ledger), the factory registers two devices, the certifier
- * certifies them, the devices publish signed production events over MQTT, and
- * the events are anchored. Safe to run again: it stops at what already exists.
+ * The demo factories' machines: a knitting machine on every line of their demo
+ * profile (dispatch counts only lines with a certified device) and a QC station.
+ */
+const DEMO_FLEETS: Record<string, readonly { name: string; model: string; line: string }[]> = {
+  [Orgs.factory1]: [
+    { name: 'knit-01', model: 'Lonati GK616 knitting machine', line: 'line-1' },
+    { name: 'knit-02', model: 'Santoni SM8 knitting machine', line: 'line-2' },
+    { name: 'qc-01', model: 'Vision QC station', line: 'line-1' },
+  ],
+  [Orgs.factory2]: [
+    { name: 'knit-01', model: 'Lonati GK616 knitting machine', line: 'line-1' },
+    { name: 'qc-01', model: 'Vision QC station', line: 'line-1' },
+  ],
+};
+
+/**
+ * A factory's demo devices registered (CSR to the factory CA, record on the
+ * ledger) and certified by the certifier with a proof of possession. Each step
+ * is taken only if the device's state says it is still missing, so a re-run or
+ * a run interrupted halfway finishes the job without repeating it.
+ */
+async function certifiedFleet(
+  mspId: string,
+  factory: ApiSession,
+  certifier: ApiSession,
+  stateDir: string,
+  log: Logger,
+): Promise<SimulatedDevice[]> {
+  const listed = await factory.get<{ items: { deviceId: string; status: string }[] }>('/api/devices');
+  const status = new Map(listed.items.map((d) => [d.deviceId, d.status]));
+  const out: SimulatedDevice[] = [];
+  for (const { name, model, line } of DEMO_FLEETS[mspId] ?? []) {
+    const deviceId = `${mspId.toLowerCase()}-${name}`;
+    // The key lives with the (simulated) device, in the data dir; only a CSR leaves it.
+    const { device, csrPem } = await loadOrCreateDevice(stateDir, deviceId, mspId);
+    let state = status.get(deviceId);
+    if (state === undefined) {
+      log.info({ deviceId, factory: mspId, line }, 'demo: factory registers a device');
+      const csr =
+        csrPem ?? (await createDeviceCsr(device.privateKey, createPublicKey(device.privateKey), { deviceId, mspId }));
+      await factory.post('/api/devices', { deviceId, model, serial: `SN-${deviceId}`, line, csrPem: csr });
+      state = 'REGISTERED';
+    }
+    if (state === 'REGISTERED') {
+      log.info({ deviceId }, 'demo: certifier certifies the device with a proof of possession');
+      // The demo holds the device keys (simulated devices), so it answers the certifier's challenge as the device would.
+      await certifyWithProof(certifier, deviceId, device.privateKey, { note: 'Demo calibration check passed' });
+      state = 'CERTIFIED';
+    }
+    // A device someone suspended or revoked in the portal stays so: the demo does not overrule the certifier.
+    if (state !== 'CERTIFIED') log.warn({ deviceId, status: state }, 'demo: device is not certified; left as it is');
+    out.push(device);
+  }
+  return out;
+}
+
+interface OpenOffer {
+  id: string;
+  orderId: string;
+  factoryMspId: string;
+  quantity: number;
+  explanation?: { why?: string } | null;
+}
+
+/**
+ * The demo order's work order: on a re-run the one that exists, else the
+ * order's open offer accepted by the factory dispatch chose. Logs that
+ * factory's certified devices per line, the reason it could be chosen at all.
+ */
+async function acceptedWorkOrder(
+  orderId: string,
+  brand: ApiSession,
+  factories: Record<string, ApiSession>,
+  log: Logger,
+): Promise<{ id: string; factoryMspId: string }> {
+  const wos = await brand.get<{ items: { id: string; orderId: string; factoryMspId: string }[] }>('/api/work-orders');
+  const existing = wos.items.find((w) => w.orderId === orderId);
+  if (existing) {
+    log.info({ workOrderId: existing.id, factory: existing.factoryMspId }, 'demo: the order already has a work order');
+    return existing;
+  }
+  let offer: OpenOffer;
+  try {
+    offer = await waitFor('an offer for the demo order', async () => {
+      for (const session of Object.values(factories)) {
+        const offers = await session.get<{ items: OpenOffer[] }>('/api/offers?status=open');
+        const o = offers.items.find((x) => x.orderId === orderId);
+        if (o) return o;
+      }
+      return undefined;
+    });
+  } catch (err) {
+    const order = await brand.get<{ status: string }>(`/api/orders/${orderId}`);
+    throw new Error(
+      `demo: no factory was offered order ${orderId} (status ${order.status}); dispatch offers work only to ` +
+        'factories with a certified device on a line that can make it',
+      { cause: err },
+    );
+  }
+  const profile = await brand.get<{ lines: { id: string; certifiedDevices: number }[] }>(
+    `/api/factories/${offer.factoryMspId}/profile`,
+  );
+  log.info(
+    {
+      offerId: offer.id,
+      factory: offer.factoryMspId,
+      quantity: offer.quantity,
+      certifiedDevices: Object.fromEntries(profile.lines.map((l) => [l.id, l.certifiedDevices])),
+      why: offer.explanation?.why,
+    },
+    'demo: dispatch offered the order to a factory with certified devices',
+  );
+  const session = factories[offer.factoryMspId];
+  if (!session) throw new Error(`demo: the offer went to ${offer.factoryMspId}, which has no demo user`);
+  const accepted = await session.post<{ workOrder: { id: string; factoryMspId: string; ledger?: { txId?: string } } }>(
+    `/api/offers/${offer.id}/accept`,
+    {},
+  );
+  log.info(
+    { workOrderId: accepted.workOrder.id, factory: offer.factoryMspId, txId: accepted.workOrder.ledger?.txId },
+    'demo: factory accepted the offer; the work order is committed on the ledger',
+  );
+  return { id: accepted.workOrder.id, factoryMspId: offer.factoryMspId };
+}
+
+/**
+ * Loads the demo through the public API, as the users would: each factory
+ * registers its devices and the certifier certifies them on the ledger (with a
+ * proof of possession), so both factories have verifiable capacity; then the
+ * brand posts an order, dispatch offers it to a factory with certified devices,
+ * the factory accepts (the work order is committed on the ledger), its devices
+ * publish signed production events over MQTT, and the events are anchored.
+ * Demand signals and a first forecast follow. Safe to run again: every step
+ * first looks at what already exists and stops there.
  */
 export async function loadDemo(options: DemoOptions) {
   const { platform } = options;
@@ -47,18 +182,24 @@ export async function loadDemo(options: DemoOptions) {
   const api = new ApiClient(options.baseUrl);
   const brand = await api.login('brand', PASSWORD);
   const certifier = await api.login('certifier', PASSWORD);
-  const factories = {
-    Factory1Org: await api.login('factory1', PASSWORD),
-    Factory2Org: await api.login('factory2', PASSWORD),
+  const factories: Record<string, ApiSession> = {
+    [Orgs.factory1]: await api.login('factory1', PASSWORD),
+    [Orgs.factory2]: await api.login('factory2', PASSWORD),
   };
 
-  const existing = await brand.get<{ items: { id: string }[] }>('/api/orders');
-  let workOrderId: string;
-  let factoryMspId: string;
-  if (existing.items.length === 0) {
-    log.info('demo: brand posts a custom order');
-    const order = await brand.post<{ id: string }>('/api/orders', {
-      product: 'Merino crew sock / 美利奴羊毛中筒袜',
+  log.info('demo 1/5: factories register their devices, the certifier certifies them');
+  const stateDir = path.join(platform.config.dataDir, 'demo-devices');
+  const fleets = new Map<string, SimulatedDevice[]>();
+  for (const [mspId, session] of Object.entries(factories)) {
+    fleets.set(mspId, await certifiedFleet(mspId, session, certifier, stateDir, log));
+  }
+
+  log.info('demo 2/5: the brand posts a custom order, dispatch offers it, the factory accepts');
+  const existing = await brand.get<{ items: { id: string; product: string; status: string }[] }>('/api/orders');
+  let order = existing.items.find((o) => o.product === DEMO_PRODUCT && o.status !== 'cancelled');
+  if (!order) {
+    order = await brand.post<{ id: string; product: string; status: string }>('/api/orders', {
+      product: DEMO_PRODUCT,
       lines: [
         { sku: 'MCS-GRY-M', colour: 'grey', size: 'M', quantity: 1200 },
         { sku: 'MCS-GRY-L', colour: 'grey', size: 'L', quantity: 800 },
@@ -70,52 +211,24 @@ export async function loadDemo(options: DemoOptions) {
       dueDate: new Date(Date.now() + 30 * 86400_000).toISOString().slice(0, 10),
       shipTo: 'Brand DC, Hangzhou (GLN 6901234000017)',
     });
-    const offer = await waitFor('an offer', async () => {
-      for (const [msp, f] of Object.entries(factories)) {
-        const offers = await f.get<{ items: { id: string; orderId: string }[] }>('/api/offers?status=open');
-        const o = offers.items.find((x) => x.orderId === order.id);
-        if (o) return { ...o, msp };
-      }
-      return undefined;
-    });
-    factoryMspId = offer.msp;
-    log.info({ offerId: offer.id, factory: factoryMspId }, 'demo: factory accepts the offer');
-    const accepted = await factories[factoryMspId as keyof typeof factories].post<{ workOrder: { id: string } }>(
-      `/api/offers/${offer.id}/accept`,
-      {},
-    );
-    workOrderId = accepted.workOrder.id;
-  } else {
-    const wos = await brand.get<{ items: { id: string; factoryMspId: string }[] }>('/api/work-orders');
-    const wo = wos.items[wos.items.length - 1];
-    if (!wo) throw new Error('demo: an order exists but no work order; accept its offer in the factory portal');
-    workOrderId = wo.id;
-    factoryMspId = wo.factoryMspId;
+    log.info({ orderId: order.id }, 'demo: brand posted the order');
   }
-  const factory = factories[factoryMspId as keyof typeof factories];
-
-  const stateDir = path.join(platform.config.dataDir, 'demo-devices');
-  const devices: SimulatedDevice[] = [];
-  for (const [deviceId, model, line] of [
-    [`${factoryMspId.toLowerCase()}-knit-01`, 'Lonati GK616 knitting machine', 'line-1'],
-    [`${factoryMspId.toLowerCase()}-qc-01`, 'Vision QC station', 'line-1'],
-  ] as const) {
-    const { device, csrPem } = await loadOrCreateDevice(stateDir, deviceId, factoryMspId);
-    if (csrPem) {
-      log.info({ deviceId }, 'demo: factory registers a device, certifier certifies it');
-      await factory.post('/api/devices', { deviceId, model, serial: `SN-${deviceId}`, line, csrPem });
-      // The demo holds the device keys (simulated devices), so it answers the certifier's challenge as the device would.
-      await certifyWithProof(certifier, deviceId, device.privateKey, { note: 'Demo calibration check passed' });
-    }
-    devices.push(device);
-  }
+  const orderId = order.id;
+  const workOrder = await acceptedWorkOrder(orderId, brand, factories, log);
+  const workOrderId = workOrder.id;
+  const factoryMspId = workOrder.factoryMspId;
+  const devices = fleets.get(factoryMspId) ?? [];
+  if (devices.length === 0) throw new Error(`demo: ${factoryMspId} has no demo devices to report production`);
 
   const count = options.eventCount ?? 240;
   const { rows } = await platform.pool.query('SELECT COUNT(*)::int AS n FROM device_events WHERE work_order_id = $1', [
     workOrderId,
   ]);
   if (rows[0].n === 0) {
-    log.info({ count }, 'demo: devices publish signed production events over MQTT');
+    log.info(
+      { count, devices: devices.map((d) => d.deviceId), workOrderId },
+      "demo 3/5: the factory's devices publish signed production events over MQTT",
+    );
     await runSimulator({
       mqttUrl: platform.config.mqttUrl,
       topicRoot: platform.config.mqttTopicRoot,
@@ -125,8 +238,11 @@ export async function loadDemo(options: DemoOptions) {
       workOrderId,
     });
     for (const d of devices) await saveDevice(stateDir, d);
+  } else {
+    log.info({ events: rows[0].n, workOrderId }, 'demo 3/5: the work order already has device events');
   }
-  await waitFor(
+  log.info('demo 4/5: waiting for the events to be anchored on the ledger in Merkle batches');
+  const anchored = await waitFor(
     'events anchored on the ledger',
     async () => {
       const r = await platform.pool.query(
@@ -138,8 +254,10 @@ export async function loadDemo(options: DemoOptions) {
     },
     120_000,
   );
+  log.info({ anchored, workOrderId }, 'demo: events anchored');
 
   // Demand signals and a first forecast run, so the brand's forecast page has a chart.
+  log.info('demo 5/5: consumer demand signals and a first forecast run');
   await loadDemandDemo({ baseUrl: options.baseUrl, password: PASSWORD, log });
 
   let live: NodeJS.Timeout | undefined;
@@ -159,6 +277,7 @@ export async function loadDemo(options: DemoOptions) {
     live.unref();
   }
   return {
+    orderId,
     workOrderId,
     factoryMspId,
     devices: devices.map((d) => d.deviceId),

@@ -19,8 +19,6 @@ export interface DispatchDeps {
   readonly factories: () => readonly string[];
   readonly orders: () => OrdersService;
   readonly factoryProfiles: FactoriesService;
-  /** Count a line's capacity only if it has a certified device. */
-  readonly requireCertifiedDevices: boolean;
   readonly horizonWeeks: number;
 }
 
@@ -200,9 +198,9 @@ export function createDispatcher(deps: DispatchDeps) {
       }
       const profile = entry.profile;
       profileOf.set(msp, profile);
-      const lines = deps.requireCertifiedDevices
-        ? profile.lines.filter((l) => (certified.get(msp)?.get(l.id) ?? 0) > 0).map((l) => l.id)
-        : profile.lines.map((l) => l.id);
+      // Only a line with a certified device counts: its production can be verified, which brands and financiers
+      // rely on.
+      const lines = profile.lines.filter((l) => (certified.get(msp)?.get(l.id) ?? 0) > 0).map((l) => l.id);
       if (lines.length === 0) {
         alternatives.push({ factoryMspId: msp, reason: 'devices', detail: 'no line with a certified device' });
         continue;
