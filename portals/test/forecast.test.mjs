@@ -66,7 +66,20 @@ describe('brand forecast page', { skip: skipWithoutChromium, timeout: 300_000 },
       ['MCS-GRY-L', 'MCS-GRY-M', 'MCS-NVY-L', 'MCS-NVY-M'],
     );
     assert.equal(order.body.offers.length, 0);
+
+    // The brand's order list labels it as a draft, in English and in Chinese (not the raw status key).
+    await result.getByRole('link', { name: 'Orders' }).click();
+    const badge = page.locator(`[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-status"]`);
+    assert.equal((await badge.textContent())?.trim(), 'Draft');
+    const zh = await p.newPage({ locale: 'zh-CN' });
+    await p.loginAs(zh.page, 'brand');
+    const zhBadge = zh.page.locator(
+      `[data-testid="order-row"][data-order-id="${orderId}"] [data-testid="order-status"]`,
+    );
+    assert.equal((await zhBadge.textContent())?.trim(), '草稿');
     assert.deepEqual(errors, []);
+    assert.deepEqual(zh.errors, []);
+    await zh.context.close();
     await context.close();
   });
 

@@ -61,6 +61,7 @@ export interface NewOrder {
 }
 
 export const OrderStatuses = [
+  'draft',
   'posted',
   'dispatching',
   'offered',

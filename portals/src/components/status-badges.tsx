@@ -3,6 +3,7 @@ import type { DeviceStatus, OfferStatus, OrderStatus } from '../api';
 import { Badge, type Tone } from './ui';
 
 const orderTones: Record<OrderStatus, Tone> = {
+  draft: 'neutral',
   posted: 'neutral',
   dispatching: 'info',
   offered: 'info',

@@ -189,6 +189,7 @@ export const en = {
     workOrders: 'All work orders',
   },
   orderStatus: {
+    draft: 'Draft',
     posted: 'Posted',
     dispatching: 'Dispatching',
     offered: 'Offered',

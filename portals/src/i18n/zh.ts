@@ -188,6 +188,7 @@ export const zh: Translation = {
     workOrders: '全部工单',
   },
   orderStatus: {
+    draft: '草稿',
     posted: '已发布',
     dispatching: '分派中',
     offered: '已报价',
