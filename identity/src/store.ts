@@ -26,7 +26,8 @@ import { demoConsortium, demoUsers, type OrgDescription, type UserSeed } from '.
 import { assertDeviceId } from './devices.js';
 import { PUBLIC_MODE, readIfExists, SECRET_MODE, writeFileAtomic } from './files.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
-import { createSigner, signMessage } from './signer.js';
+import { sharedCryptoPool } from './crypto-pool.js';
+import { createSigner } from './signer.js';
 import {
   createCaCertificate,
   issueCertificate,
@@ -525,12 +526,13 @@ async function ensureIdentity(
   await writeIfChanged(join(dir, 'cacerts', 'ca.pem'), org.caCertificatePem);
   await writeIfChanged(join(dir, 'config.yaml'), MSP_CONFIG_YAML);
   // signMessage lets the ledger sign whole messages with node:crypto (OpenSSL), several times faster than
-  // signing a precomputed digest; both give the same low-S signature over SHA-256(message).
+  // signing a precomputed digest; both give the same low-S signature over SHA-256(message). It signs on the
+  // process's crypto thread, in batches, so the ledger's JavaScript thread does not (see crypto-pool.ts).
   return Object.freeze({
     mspId: org.mspId,
     certificatePem,
     sign: createSigner(privateKey),
-    signMessage: async (message: Uint8Array) => signMessage(privateKey, message),
+    signMessage: sharedCryptoPool().signer(privateKey),
   });
 }
 
