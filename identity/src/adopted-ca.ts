@@ -190,11 +190,15 @@ async function matchingKeyFile(certificatePem: string, dir: string, what: string
     throw fail(`cannot list ${dir}: ${err.code ?? err.message}`);
   });
   let keys = 0;
+  const unreadable: string[] = [];
   for (const name of names.sort()) {
     if (name.startsWith('.')) continue;
     const path = join(dir, name);
     if (!(await isFile(path))) continue;
-    const text = await readFile(path, 'utf8').catch(() => undefined);
+    const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      unreadable.push(`${name} (${err.code ?? err.message})`);
+      return undefined;
+    });
     if (!text?.includes('PRIVATE KEY-----')) continue;
     let key: KeyObject;
     try {
@@ -205,10 +209,12 @@ async function matchingKeyFile(certificatePem: string, dir: string, what: string
     keys++;
     if (keyMatchesCertificate(key, certificatePem)) return path;
   }
+  // A keystore written by another user (a CA container running as root) shows up here, not as a mismatch.
+  const also = unreadable.length > 0 ? `; cannot read ${unreadable.join(', ')}` : '';
   throw fail(
     keys === 0
-      ? `no PEM private key in ${dir}`
-      : `none of the ${keys} private keys in ${dir} matches the CA certificate`,
+      ? `no PEM private key in ${dir}${also}`
+      : `none of the ${keys} private keys in ${dir} matches the CA certificate${also}`,
   );
 }
 
