@@ -46,7 +46,9 @@ export { type FabricLedgerOptions, openFabricLedger } from './fabric/fabric-ledg
 export { toLedgerError, validationCodeName } from './fabric/gateway-errors.js';
 export { loadIdentityFiles, loadMspIdentity } from './fabric/msp-identity.js';
 export {
+  caMaterialFromSettings,
   DEFAULT_DEADLINES,
+  type FabricCaFiles,
   type FabricDeadlines,
   type FabricIdentityFiles,
   type FabricPeerSettings,

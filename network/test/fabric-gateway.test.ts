@@ -274,6 +274,7 @@ describe('Fabric Gateway client on the wire', () => {
       peers: { [Orgs.platform]: peerSettings(Orgs.platform), [Orgs.factory1]: peerSettings(Orgs.factory1) },
       identities: {},
       users: {},
+      cas: {},
       deadlines: { ...DEFAULT_DEADLINES, eventsReconnectMs: 50 },
     };
   });

@@ -424,10 +424,32 @@ step_discovery() {
 
 # --- 6. connection settings ---------------------------------------------------------------------------
 
+# The org's CA for the platform's identity store (which issues its users, peers and device certificates
+# from it), as a "ca" member; empty when none is found. Whichever CA the org's MSP has as its root: the Fabric
+# CA server's (CRYPTO=ca; its keystore also holds the TLS key, the store takes the key that matches) or
+# cryptogen's ca/ folder.
+settings_ca() {
+  local org=$1 dom rel root
+  dom="$(domain "$org")"
+  rel="organizations/peerOrganizations/$dom"
+  root="$(find "$BUILD_DIR/$rel/msp/cacerts" -type f 2>/dev/null | head -n 1 || true)"
+  local fabric_ca="fabric-ca/${SHORT[$org]}" cryptogen="$rel/ca"
+  if [[ -n "$root" ]] && cmp -s "$root" "$BUILD_DIR/$fabric_ca/ca-cert.pem"; then
+    printf '"ca": { "certPath": "%s", "keyPath": "%s" }' "$fabric_ca/ca-cert.pem" "$fabric_ca/msp/keystore"
+  elif [[ -n "$root" ]] && cmp -s "$root" "$BUILD_DIR/$cryptogen/ca.$dom-cert.pem"; then
+    printf '"ca": { "certPath": "%s", "keyPath": "%s" }' "$cryptogen/ca.$dom-cert.pem" "$cryptogen/priv_sk"
+  else
+    log "no CA of $org matches its MSP root ($BUILD_DIR/$rel/msp/cacerts): its platform users will be refused"
+  fi
+}
+
 # One org entry of the settings file; paths relative to build/.
 settings_org() {
-  local org=$1 endpoint_host=$2 rel
+  local org=$1 endpoint_host=$2 rel ca
   rel="organizations/peerOrganizations/$(domain "$org")"
+  ca="$(settings_ca "$org")"
+  [[ -n "$ca" ]] && ca=",
+      $ca"
   cat <<EOF
     "$org": {
       "peers": [
@@ -440,7 +462,7 @@ settings_org() {
       "identity": {
         "certPath": "$rel/users/Admin@$(domain "$org")/msp/signcerts/cert.pem",
         "keyPath": "$rel/users/Admin@$(domain "$org")/msp/keystore/key.pem"
-      }
+      }$ca
     }
 EOF
 }
@@ -479,7 +501,8 @@ step_settings() {
   settings_file container >"$BUILD_DIR/connection.docker.json"
   log "connection settings: $BUILD_DIR/connection.json (host) and connection.docker.json (platform container)"
   log "run the platform on it: LEDGER=fabric FABRIC_CONNECTION=$BUILD_DIR/connection.json npm start"
-  [[ "$CRYPTO" == cryptogen ]] && log "CRYPTO=cryptogen users have no role attribute: role-checked transactions are refused"
+  [[ "$CRYPTO" == cryptogen ]] &&
+    log "CRYPTO=cryptogen: the users in settings' \"users\" have no role attribute (role-checked transactions refuse them); the platform's own users, issued from the CAs under \"ca\", have theirs"
   return 0
 }
 
@@ -513,7 +536,8 @@ step_clean() {
 
 main() {
   local cmd=${1:-up}
-  check_tools
+  # Writing the settings reads build/ only: it runs where no Fabric tools are installed.
+  [[ "$cmd" == settings ]] || check_tools
   case "$cmd" in
   up)
     step_crypto

@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import type { AdoptedCaMaterial } from '@c2m/identity';
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
 
@@ -30,11 +31,23 @@ const IdentityFilesSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const CaFilesSchema = Type.Object(
+  {
+    /** PEM certificate of the org CA: the root the channel's MSP for the org trusts. */
+    certPath: Type.String({ minLength: 1 }),
+    /** Its PEM private key, or a folder holding it (a Fabric CA server's msp/keystore: the matching key is used). */
+    keyPath: Type.String({ minLength: 1 }),
+  },
+  { additionalProperties: false },
+);
+
 const OrgSchema = Type.Object(
   {
     peers: Type.Array(PeerSchema, { minItems: 1 }),
     /** An identity of the org (an admin or client) used when the platform acts for the org itself. */
     identity: Type.Optional(IdentityFilesSchema),
+    /** The org's CA, for the platform's identity store to issue its users, peers and devices from. */
+    ca: Type.Optional(CaFilesSchema),
   },
   { additionalProperties: false },
 );
@@ -91,6 +104,13 @@ export interface FabricIdentityFiles {
   readonly keyPath: string;
 }
 
+/** An org CA's files (absolute paths); `keyPath` may be a keystore folder. */
+export interface FabricCaFiles {
+  readonly mspId: string;
+  readonly certPath: string;
+  readonly keyPath: string;
+}
+
 export interface FabricDeadlines {
   readonly evaluateMs: number;
   readonly endorseMs: number;
@@ -111,6 +131,8 @@ export interface FabricSettings {
   readonly identities: Readonly<Record<string, FabricIdentityFiles>>;
   /** Named users from the file (absolute paths). */
   readonly users: Readonly<Record<string, FabricIdentityFiles>>;
+  /** Org CAs from the file (absolute paths, checked to exist), for `caMaterialFromSettings`. */
+  readonly cas: Readonly<Record<string, FabricCaFiles>>;
   readonly deadlines: FabricDeadlines;
 }
 
@@ -151,6 +173,7 @@ export async function resolveFabricSettings(file: FabricSettingsFile, baseDir: s
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const peers: Record<string, FabricPeerSettings[]> = {};
   const identities: Record<string, FabricIdentityFiles> = {};
+  const cas: Record<string, FabricCaFiles> = {};
   for (const [mspId, org] of Object.entries(file.organizations)) {
     peers[mspId] = await Promise.all(
       org.peers.map(async (p) => {
@@ -168,6 +191,7 @@ export async function resolveFabricSettings(file: FabricSettingsFile, baseDir: s
     );
     if (org.identity)
       identities[mspId] = { mspId, certPath: abs(org.identity.certPath), keyPath: abs(org.identity.keyPath) };
+    if (org.ca) cas[mspId] = await checkCaFiles(mspId, abs(org.ca.certPath), abs(org.ca.keyPath));
   }
   const users: Record<string, FabricIdentityFiles> = {};
   for (const [name, u] of Object.entries(file.users ?? {})) {
@@ -180,8 +204,37 @@ export async function resolveFabricSettings(file: FabricSettingsFile, baseDir: s
     peers,
     identities,
     users,
+    cas,
     deadlines: { ...DEFAULT_DEADLINES, ...file.deadlines },
   };
+}
+
+/**
+ * A missing or unreadable CA file fails here, naming the org and the path; whether the key matches the
+ * certificate and the certificate is a usable CA is the identity store's check (`openIdentityStore`).
+ */
+async function checkCaFiles(mspId: string, certPath: string, keyPath: string): Promise<FabricCaFiles> {
+  const pem = await readFile(certPath, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new FabricSettingsError(`CA certificate of ${mspId}: ${err.code ?? err.message} ${certPath}`);
+  });
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new FabricSettingsError(`CA certificate of ${mspId} is not PEM: ${certPath}`);
+  }
+  await stat(keyPath).catch((err: NodeJS.ErrnoException) => {
+    throw new FabricSettingsError(`CA key of ${mspId}: ${err.code ?? err.message} ${keyPath}`);
+  });
+  return { mspId, certPath, keyPath };
+}
+
+/**
+ * The identity store's `caMaterial` for the orgs whose CA the settings name, so the platform's users, peers
+ * and device certificates are issued by the CAs the channel's MSPs trust (`openIdentityStore({ caMaterial })`).
+ */
+export function caMaterialFromSettings(settings: FabricSettings): Record<string, AdoptedCaMaterial> {
+  const material: Record<string, AdoptedCaMaterial> = {};
+  for (const [mspId, ca] of Object.entries(settings.cas))
+    material[mspId] = { certPath: ca.certPath, keyPath: ca.keyPath };
+  return material;
 }
 
 /** Reads, validates and resolves the settings file at `path` (the `FABRIC_CONNECTION` variable). */
