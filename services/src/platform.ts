@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { type IdentityStore, openIdentityStore } from '@c2m/identity';
+import type { IdentityStore } from '@c2m/identity';
 import { type Ledger, LedgerEvents } from '@c2m/shared';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -16,7 +15,7 @@ import { createDevicesService } from './iot/devices-service.js';
 import { createIngest } from './iot/ingest.js';
 import type { LedgerAccess } from './ledger/ledger-access.js';
 import { createLedgerAccess } from './ledger/ledger-access-impl.js';
-import { openLedger } from './ledger/open-ledger.js';
+import { loadFabricConnection, openLedger, openPlatformIdentity } from './ledger/open-ledger.js';
 import { createLedgerOutbox } from './ledger/outbox.js';
 import { createLedgerProjection } from './ledger/projection.js';
 import { createDispatcher } from './orders/dispatch.js';
@@ -57,8 +56,11 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
     closers.push(() => pool.end());
 
-    const identity: IdentityStore = await openIdentityStore({ dataDir: path.join(config.dataDir, 'identity') });
-    const ledger: Ledger = await openLedger(config, identity, logger);
+    // On Fabric the identity store adopts the network's org CAs from the settings, so it opens after them and
+    // before the ledger, whose submissions it signs.
+    const fabric = await loadFabricConnection(config);
+    const identity: IdentityStore = await openPlatformIdentity(config, fabric, logger);
+    const ledger: Ledger = await openLedger(config, identity, logger, fabric);
     closers.push(() => ledger.close());
     const ledgerAccess: LedgerAccess = await createLedgerAccess(ledger, identity, PLATFORM_USER);
     // Read models of committed ledger records in PostgreSQL, fed from the last checkpoint (started with the workers).

@@ -1,27 +1,79 @@
 import path from 'node:path';
-import type { IdentityStore } from '@c2m/identity';
-import { loadFabricSettings, openEmbeddedLedger, openFabricLedger, quietFabricLogs } from '@c2m/network';
+import { type IdentityStore, openIdentityStore } from '@c2m/identity';
+import {
+  caMaterialFromSettings,
+  type FabricSettings,
+  loadFabricSettings,
+  openEmbeddedLedger,
+  openFabricLedger,
+  quietFabricLogs,
+} from '@c2m/network';
 import type { Ledger } from '@c2m/shared';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 
 /**
+ * With LEDGER=fabric, the connection settings file FABRIC_CONNECTION names (network/fabric/scripts/network.sh
+ * writes it); undefined for the embedded ledger. Read once: the identity store and the ledger both need it.
+ */
+export async function loadFabricConnection(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<FabricSettings | undefined> {
+  if (config.ledger !== 'fabric') return undefined;
+  const file = env.FABRIC_CONNECTION;
+  if (!file) {
+    throw new Error(
+      'LEDGER=fabric needs FABRIC_CONNECTION: the connection settings file network/fabric/scripts/network.sh writes (network/fabric/build/connection.json)',
+    );
+  }
+  return loadFabricSettings(file);
+}
+
+/**
+ * The platform's identity store (`<DATA_DIR>/identity`). On a Fabric network it issues from the org CAs the
+ * settings name (`organizations.<mspId>.ca`), so logins, device certificates and the platform's own
+ * submissions carry certificates that chain to the channel MSPs' roots; a data dir that already issues from
+ * other CAs is refused (`CONFLICT`) rather than mixing roots.
+ */
+export async function openPlatformIdentity(
+  config: Config,
+  fabric: FabricSettings | undefined,
+  logger: Logger,
+): Promise<IdentityStore> {
+  const dataDir = path.join(config.dataDir, 'identity');
+  if (!fabric) return openIdentityStore({ dataDir });
+  const caMaterial = caMaterialFromSettings(fabric);
+  const store = await openIdentityStore({ dataDir, caMaterial });
+  const adopted = Object.keys(caMaterial);
+  const without = store
+    .orgs()
+    .map((o) => o.mspId)
+    .filter((mspId) => !adopted.includes(mspId));
+  logger.info({ orgs: adopted }, 'identity store issues from the Fabric network’s CAs');
+  if (without.length > 0) {
+    logger.warn(
+      { orgs: without },
+      'the Fabric settings name no CA for these orgs: their users have certificates from the store’s own CAs, which the channel refuses',
+    );
+  }
+  return store;
+}
+
+/**
  * Opens the ledger the configuration names. `embedded` runs the compiled
  * chaincode in this process with Fabric's transaction flow, each org's peer
  * identity endorsing; `fabric` is a real network through the Fabric Gateway,
- * described by the connection settings file in FABRIC_CONNECTION.
+ * described by the connection settings (`loadFabricConnection`).
  */
-export async function openLedger(config: Config, identity: IdentityStore, logger: Logger): Promise<Ledger> {
+export async function openLedger(
+  config: Config,
+  identity: IdentityStore,
+  logger: Logger,
+  fabric?: FabricSettings,
+): Promise<Ledger> {
   if (config.ledger === 'fabric') {
-    const file = process.env.FABRIC_CONNECTION;
-    if (!file) {
-      throw new Error(
-        'LEDGER=fabric needs FABRIC_CONNECTION: the connection settings file network/fabric/scripts/network.sh writes (network/fabric/build/connection.json)',
-      );
-    }
-    // Users still sign with the identity store's keys: the peers accept them only when the store's org CAs
-    // are the channel's (see network/README.md, "Identities on a real network").
-    const settings = await loadFabricSettings(file);
+    const settings = fabric ?? (await loadFabricConnection(config))!;
     const ledger = await openFabricLedger(settings);
     logger.info(
       {
