@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { MessageSigner } from '@c2m/shared';
 import type { FromCryptoThread, ToCryptoThread } from './crypto-thread.js';
@@ -18,7 +19,7 @@ interface Request {
 }
 
 /**
- * ECDSA P-256 signing and verification on a worker thread, in batches.
+ * ECDSA P-256 signing and verification on worker threads, in batches.
  *
  * Every transaction on the embedded ledger carries four signatures (the client's proposal and envelope, two
  * endorsing peers') and four verifications. Signed on the JavaScript thread they took about a fifth of its
@@ -27,20 +28,45 @@ interface Request {
  * during one turn of the event loop travel to the thread as one buffer and come back as one, so the calling
  * thread spends a few microseconds per operation.
  *
- * The thread holds the process alive only while operations are outstanding. If it cannot start or dies,
- * outstanding and later operations run on the calling thread instead: slower, never lost.
+ * A thread holds the process alive only while it has operations outstanding. If one cannot start or dies, its
+ * outstanding operations run on the calling thread instead (slower, never lost), and a new one starts when next
+ * needed.
  */
+export interface CryptoPoolOptions {
+  /**
+   * Worker threads; default one per core beyond the first, at least one (so one on this 2-core machine, where a
+   * second thread measured slower: it takes the core the JavaScript thread needs). Large batches are split
+   * across them.
+   */
+  readonly threads?: number;
+}
+
+interface Thread {
+  readonly worker: Worker;
+  /** How many of the pool's keys this thread has been given. */
+  sent: number;
+  /** Batches it has not answered yet. */
+  readonly inFlight: Map<number, { op: Op; requests: Request[] }>;
+}
+
+/** Below this many operations a flush goes to one thread: splitting would cost more messages than it saves. */
+const SPLIT_AT = 16;
+
 export class CryptoPool {
-  #worker: Worker | undefined;
+  readonly #size: number;
+  readonly #threads: (Thread | undefined)[];
   #broken = false;
   readonly #keyIds = new WeakMap<KeyObject, number>();
   readonly #keys: KeyObject[] = [];
-  /** How many of #keys the current thread has been given (a restarted thread is given them again). */
-  #sent = 0;
   readonly #queues: Record<Op, Request[]> = { sign: [], verify: [] };
   #scheduled = false;
   #nextBatch = 0;
-  readonly #inFlight = new Map<number, { op: Op; requests: Request[] }>();
+  #nextThread = 0;
+
+  constructor(options: CryptoPoolOptions = {}) {
+    this.#size = Math.max(1, Math.floor(options.threads ?? availableParallelism() - 1));
+    this.#threads = new Array<Thread | undefined>(this.#size).fill(undefined);
+  }
 
   /** A `LedgerIdentity.signMessage` for the private key: low-S DER ECDSA over SHA-256(message). */
   signer(privateKey: KeyObject): MessageSigner {
@@ -49,19 +75,18 @@ export class CryptoPool {
     return (message) => this.#submit('sign', privateKey, keyId, message) as Promise<Uint8Array>;
   }
 
-  /** A verifier for the public key (keep it: each one registers its key with the thread once). */
+  /** A verifier for the public key (keep it: each one registers its key with the threads once). */
   verifier(publicKey: KeyObject): MessageVerifier {
     if (publicKey.type !== 'public') throw new TypeError('CryptoPool.verifier: expected a public key');
     const keyId = this.#register(publicKey);
     return (message, signature) => this.#submit('verify', publicKey, keyId, message, signature) as Promise<boolean>;
   }
 
-  /** Stops the thread; what it still had runs here, and later operations start a new one. */
+  /** Stops the threads; what they still had runs here, and later operations start new ones. */
   async close(): Promise<void> {
-    const worker = this.#worker;
-    if (!worker) return;
-    this.#lost(worker);
-    await worker.terminate();
+    const threads = this.#threads.filter((t): t is Thread => t !== undefined);
+    for (const t of threads) this.#lost(t.worker);
+    await Promise.all(threads.map((t) => t.worker.terminate()));
   }
 
   #register(key: KeyObject): number {
@@ -95,52 +120,59 @@ export class CryptoPool {
       const requests = this.#queues[op];
       if (requests.length === 0) continue;
       this.#queues[op] = [];
-      const worker = this.#ensureWorker();
-      if (!worker) {
-        runHere(op, requests);
-        continue;
-      }
-      const data = encode(op, requests);
-      const batch = this.#nextBatch++;
-      this.#inFlight.set(batch, { op, requests });
-      if (this.#inFlight.size === 1) worker.ref();
-      const msg: ToCryptoThread = { type: op, batch, data, count: requests.length };
-      worker.postMessage(msg, [data]);
+      const parts = requests.length < SPLIT_AT ? 1 : this.#size;
+      const chunk = Math.ceil(requests.length / parts);
+      for (let i = 0; i < requests.length; i += chunk) this.#send(op, requests.slice(i, i + chunk));
     }
   }
 
-  #ensureWorker(): Worker | undefined {
+  #send(op: Op, requests: Request[]): void {
+    const thread = this.#thread(this.#nextThread++ % this.#size);
+    if (!thread) {
+      runHere(op, requests);
+      return;
+    }
+    const data = encode(op, requests);
+    const batch = this.#nextBatch++;
+    thread.inFlight.set(batch, { op, requests });
+    if (thread.inFlight.size === 1) thread.worker.ref();
+    const msg: ToCryptoThread = { type: op, batch, data, count: requests.length };
+    thread.worker.postMessage(msg, [data]);
+  }
+
+  #thread(index: number): Thread | undefined {
     if (this.#broken) return undefined;
-    if (!this.#worker) {
+    let thread = this.#threads[index];
+    if (!thread) {
       try {
         const worker = new Worker(new URL('./crypto-thread.js', import.meta.url));
         worker.unref();
-        worker.on('message', (m: FromCryptoThread) => this.#settle(m));
+        const t: Thread = { worker, sent: 0, inFlight: new Map() };
+        worker.on('message', (m: FromCryptoThread) => this.#settle(t, m));
         worker.on('error', () => this.#lost(worker));
         worker.on('exit', () => this.#lost(worker));
-        this.#worker = worker;
-        this.#sent = 0;
+        this.#threads[index] = t;
+        thread = t;
       } catch {
         this.#broken = true;
         return undefined;
       }
     }
-    const worker = this.#worker;
-    for (; this.#sent < this.#keys.length; this.#sent++) {
-      const key = this.#keys[this.#sent]!;
+    for (; thread.sent < this.#keys.length; thread.sent++) {
+      const key = this.#keys[thread.sent]!;
       const kind = key.type === 'private' ? 'pkcs8' : 'spki';
       const der = new Uint8Array(key.export({ format: 'der', type: kind }));
-      const msg: ToCryptoThread = { type: 'key', key: this.#sent, der, kind };
-      worker.postMessage(msg);
+      const msg: ToCryptoThread = { type: 'key', key: thread.sent, der, kind };
+      thread.worker.postMessage(msg);
     }
-    return worker;
+    return thread;
   }
 
-  #settle(m: FromCryptoThread): void {
-    const entry = this.#inFlight.get(m.batch);
+  #settle(thread: Thread, m: FromCryptoThread): void {
+    const entry = thread.inFlight.get(m.batch);
     if (!entry) return;
-    this.#inFlight.delete(m.batch);
-    if (this.#inFlight.size === 0) this.#worker?.unref();
+    thread.inFlight.delete(m.batch);
+    if (thread.inFlight.size === 0) thread.worker.unref();
     const out = Buffer.from(m.data);
     if (entry.op === 'verify') {
       entry.requests.forEach((r, i) => {
@@ -161,13 +193,14 @@ export class CryptoPool {
     });
   }
 
-  /** The thread died: whatever it still had runs here, and a new thread starts on the next request. */
+  /** A thread died or was stopped: whatever it still had runs here, and a new thread starts when next needed. */
   #lost(worker: Worker): void {
-    if (this.#worker !== worker) return;
-    this.#worker = undefined;
-    this.#sent = 0;
-    const pending = [...this.#inFlight.values()];
-    this.#inFlight.clear();
+    const index = this.#threads.findIndex((t) => t?.worker === worker);
+    if (index < 0) return;
+    const thread = this.#threads[index]!;
+    this.#threads[index] = undefined;
+    const pending = [...thread.inFlight.values()];
+    thread.inFlight.clear();
     for (const { op, requests } of pending) runHere(op, requests);
   }
 }
@@ -210,8 +243,9 @@ function verifyHere(key: KeyObject, message: Uint8Array, signature: Uint8Array):
 }
 
 let shared: CryptoPool | undefined;
-/** The process's crypto thread, started on first use. */
+/** The process's crypto threads, started on first use; `C2M_CRYPTO_THREADS` sets how many (default: cores - 1, at least 1). */
 export function sharedCryptoPool(): CryptoPool {
-  shared ??= new CryptoPool();
+  const threads = Number(process.env.C2M_CRYPTO_THREADS);
+  shared ??= new CryptoPool(Number.isInteger(threads) && threads > 0 ? { threads } : {});
   return shared;
 }

@@ -5,7 +5,7 @@
  * at 1, 10 and 100 concurrent clients, each case on a fresh data dir.
  *
  *   node bench/dist/src/ledger/ledger-bench.js [--seconds 3] [--clients 1,10,100] [--ops register,anchor]
- *                                              [--signers message,digest] [--block-size 100] [--block-timeout 50]
+ *                                              [--signers message,digest] [--block-size 50] [--block-timeout 50]
  *
  * Signer `digest` is the baseline: identities as @c2m/identity first handed them out, signing a SHA-256 digest
  * with @noble/curves. Signer `message` adds the `signMessage` fast path (node:crypto over the message, on the
@@ -54,7 +54,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '1,10,100' },
     ops: { type: 'string', default: 'register,anchor' },
     signers: { type: 'string', default: 'message,digest' },
-    'block-size': { type: 'string', default: '100' },
+    'block-size': { type: 'string', default: '50' },
     'block-timeout': { type: 'string', default: '50' },
   },
 });

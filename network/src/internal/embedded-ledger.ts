@@ -95,7 +95,11 @@ export interface EmbeddedLedgerOptions {
   readonly endorsementPolicy?: string;
   /** Private data collections; defaults to `brandFactoryTerms` held by every org except PlatformOrg and FinanceOrg. */
   readonly collections?: Readonly<Record<string, CollectionConfig>>;
-  /** Transactions per block (default 100). */
+  /**
+   * Transactions per block (default 50). Smaller than the number of clients a busy platform has in flight, so
+   * one block fills while the previous one is validated and written: at 100 concurrent clients, 50 gave more
+   * committed tx/s than 100 (bench/README.md).
+   */
   readonly blockSize?: number;
   /** Cut a partial block after this long (default 50 ms). */
   readonly blockTimeoutMs?: number;
@@ -224,7 +228,7 @@ class EmbeddedLedger implements Ledger {
     this.#msp = new MspRegistry(config.caCertificates);
     this.#blockFile = blockFile;
     this.#pvtFile = pvtFile;
-    this.#blockSize = options.blockSize ?? 100;
+    this.#blockSize = options.blockSize ?? 50;
     this.#blockTimeoutMs = options.blockTimeoutMs ?? 50;
     if (quietFabricLogs()) cacheShimParameterValidation();
     cacheShimCertificateParsing();
