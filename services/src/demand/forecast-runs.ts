@@ -15,10 +15,13 @@ export const FORECAST_QUEUE = 'demand-forecast';
 export const Levels = ['sku', 'product', 'category', 'brand'] as const;
 export type Level = (typeof Levels)[number];
 
+export const RunStatuses = ['queued', 'running', 'done', 'failed'] as const;
+export type RunStatus = (typeof RunStatuses)[number];
+
 export interface ForecastRun {
   id: string;
   brandMspId: string;
-  status: 'queued' | 'running' | 'done' | 'failed';
+  status: RunStatus;
   trigger: string;
   horizonDays: number;
   historyFrom: string | null;

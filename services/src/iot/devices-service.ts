@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
-import { CodedError, DeviceStatuses, ErrorCodes } from '@c2m/shared';
+import { CodedError, type DeviceStatus, DeviceStatuses, ErrorCodes } from '@c2m/shared';
 import type pg from 'pg';
 import type { LedgerAccess, LedgerDevice } from '../ledger/ledger-access.js';
 import type { AuthUser } from '../plugins/auth.js';
@@ -23,7 +23,7 @@ export interface DeviceView {
   model: string;
   serial: string;
   line: string;
-  status: string;
+  status: DeviceStatus;
   certificateFingerprint: string;
   certifiedUntil: string | null;
   keyVersion: number;
@@ -44,7 +44,7 @@ function view(r: Record<string, unknown>): DeviceView {
     model: r.model as string,
     serial: r.serial as string,
     line: r.line as string,
-    status: r.status as string,
+    status: r.status as DeviceStatus,
     certificateFingerprint: r.fingerprint as string,
     certifiedUntil: r.certified_until ? (r.certified_until as Date).toISOString() : null,
     keyVersion: (r.key_version as number | undefined) ?? 1,

@@ -46,6 +46,12 @@ export const OrderStatuses = {
   cancelled: 'cancelled',
 } as const;
 
+export type OrderStatus = (typeof OrderStatuses)[keyof typeof OrderStatuses];
+
+/** An offer is open until its factory decides, it expires, or the order's edit or cancellation withdraws it. */
+export const OfferStatuses = ['open', 'accepted', 'declined', 'expired', 'withdrawn'] as const;
+export type OfferStatus = (typeof OfferStatuses)[number];
+
 export const DeclineReasons = ['capacity', 'material', 'price', 'other'] as const;
 export type DeclineReason = (typeof DeclineReasons)[number];
 
@@ -60,7 +66,7 @@ export interface Order {
   currency: string;
   dueDate: string;
   shipTo: string;
-  status: string;
+  status: OrderStatus;
   /** Increases with every edit; send it back as If-Match to edit. */
   version: number;
   createdAt: string;
@@ -88,9 +94,9 @@ export interface Offer {
   priceMinor: number;
   currency: string;
   dueDate: string;
-  status: string;
+  status: OfferStatus;
   expiresAt: string;
-  declineReason: string | null;
+  declineReason: DeclineReason | null;
   /** Units per week and SKU, as the solver planned them. */
   schedule: { week: string; sku: string; colour?: string; size?: string; quantity: number }[];
   /** Why this factory and what bound the allocation. */
@@ -128,7 +134,7 @@ export function toOrder(r: Row): Order {
     currency: r.currency as string,
     dueDate: day(r.due_date),
     shipTo: r.ship_to as string,
-    status: r.status as string,
+    status: r.status as OrderStatus,
     version: Number(r.version ?? 1),
     createdAt: iso(r.created_at),
   };
@@ -145,9 +151,9 @@ export function toOffer(r: Row): Offer {
     priceMinor: r.price_minor as number,
     currency: r.currency as string,
     dueDate: day(r.due_date),
-    status: r.status as string,
+    status: r.status as OfferStatus,
     expiresAt: iso(r.expires_at),
-    declineReason: (r.decline_reason as string | null) ?? null,
+    declineReason: (r.decline_reason as DeclineReason | null) ?? null,
     schedule: (r.schedule as Offer['schedule'] | undefined) ?? [],
     explanation: (r.explanation as OfferExplanation | null | undefined) ?? null,
   };

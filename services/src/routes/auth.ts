@@ -1,4 +1,4 @@
-import { CodedError, ErrorCodes } from '@c2m/shared';
+import { CodedError, ErrorCodes, OrgKinds } from '@c2m/shared';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses } from '../schemas.js';
@@ -6,7 +6,7 @@ import { errorResponses } from '../schemas.js';
 export const User = Type.Object({
   username: Type.String(),
   mspId: Type.String(),
-  orgKind: Type.String(),
+  orgKind: Type.Enum(OrgKinds),
   role: Type.String(),
   displayName: Type.String(),
 });
@@ -63,7 +63,12 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         response: {
           200: Type.Object({
             items: Type.Array(
-              Type.Object({ mspId: Type.String(), kind: Type.String(), name: Type.String(), nameZh: Type.String() }),
+              Type.Object({
+                mspId: Type.String(),
+                kind: Type.Enum(OrgKinds),
+                name: Type.String(),
+                nameZh: Type.String(),
+              }),
             ),
           }),
           ...errorResponses,

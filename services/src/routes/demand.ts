@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { SignalKinds, SignalRejection } from '../demand/demand-service.js';
-import { Levels } from '../demand/forecast-runs.js';
+import { Levels, RunStatuses } from '../demand/forecast-runs.js';
+import { OrderStatuses } from '../orders/orders-service.js';
 import { errorResponses, IdParam } from '../schemas.js';
 
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
@@ -88,7 +89,7 @@ const OverallScores = Type.Object({
 const Run = Type.Object({
   id: Type.String(),
   brandMspId: Type.String(),
-  status: Type.String(),
+  status: Type.Enum(RunStatuses),
   trigger: Type.String(),
   horizonDays: Type.Integer(),
   historyFrom: Type.Union([Type.String(), Type.Null()]),
@@ -107,7 +108,7 @@ const RunDetail = Type.Intersect([
   Type.Object({
     series: Type.Array(
       Type.Object({
-        level: Type.String(),
+        level: Type.Enum(Levels),
         key: Type.String(),
         model: Type.String(),
         scores: Type.Union([Scores, Type.Null()]),
@@ -116,7 +117,7 @@ const RunDetail = Type.Intersect([
   }),
 ]);
 const SeriesForecast = Type.Object({
-  level: Type.String(),
+  level: Type.Enum(Levels),
   key: Type.String(),
   model: Type.String(),
   scores: Type.Union([Scores, Type.Null()]),
@@ -147,7 +148,7 @@ const Order = Type.Object({
   ),
   spec: Type.Record(Type.String(), Type.Unknown()),
   totalQuantity: Type.Integer(),
-  status: Type.String(),
+  status: Type.Enum(OrderStatuses),
   dueDate: Type.String(),
   createdAt: Type.String(),
 });

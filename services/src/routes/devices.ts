@@ -1,3 +1,4 @@
+import { DeviceStatuses } from '@c2m/shared';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { BULK_MAX_ROWS, parseFleetCsv } from '../iot/device-bulk.js';
@@ -9,7 +10,7 @@ const Device = Type.Object({
   model: Type.String(),
   serial: Type.String(),
   line: Type.String(),
-  status: Type.String(),
+  status: Type.Enum(DeviceStatuses),
   certificateFingerprint: Type.String(),
   certifiedUntil: Type.Union([Type.String(), Type.Null()]),
   keyVersion: Type.Integer(),

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { DeclineReasons } from '../orders/orders-service.js';
+import { DeclineReasons, OfferStatuses, OrderStatuses } from '../orders/orders-service.js';
 import { ErrorResponse, errorResponses, IdParam, LedgerRef } from '../schemas.js';
 
 const Line = Type.Object(
@@ -24,7 +24,7 @@ const Order = Type.Object({
   currency: Type.String(),
   dueDate: Type.String(),
   shipTo: Type.String(),
-  status: Type.String(),
+  status: Type.Enum(OrderStatuses),
   version: Type.Integer(),
   createdAt: Type.String(),
 });
@@ -58,9 +58,9 @@ export const Offer = Type.Object({
   priceMinor: Type.Integer(),
   currency: Type.String(),
   dueDate: Type.String(),
-  status: Type.String(),
+  status: Type.Enum(OfferStatuses),
   expiresAt: Type.String(),
-  declineReason: Type.Union([Type.String(), Type.Null()]),
+  declineReason: Type.Union([Type.Enum(DeclineReasons), Type.Null()]),
   schedule: Type.Array(
     Type.Object({
       week: Type.String({ description: 'Monday of the production week' }),
@@ -315,15 +315,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         ...secured,
         querystring: Type.Object(
           {
-            status: Type.Optional(
-              Type.Union([
-                Type.Literal('open'),
-                Type.Literal('accepted'),
-                Type.Literal('declined'),
-                Type.Literal('expired'),
-                Type.Literal('withdrawn'),
-              ]),
-            ),
+            status: Type.Optional(Type.Union(OfferStatuses.map((s) => Type.Literal(s)))),
           },
           { additionalProperties: false },
         ),
