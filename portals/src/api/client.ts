@@ -6,6 +6,7 @@ import type {
   DeclineOfferRequest,
   Device,
   DeviceChallenge,
+  DeviceDetail,
   DeviceEvent,
   HealthStatus,
   ItemList,
@@ -16,6 +17,7 @@ import type {
   Offer,
   OfferStatus,
   Order,
+  OrderDetail,
   Org,
   ProductionSeries,
   ProofBundle,
@@ -83,7 +85,7 @@ export function createApiClient(options: ApiClientOptions) {
 
     createOrder: (body: NewOrder) => request<Order>('POST', '/api/orders', body),
     listOrders: () => request<ItemList<Order>>('GET', '/api/orders'),
-    getOrder: (orderId: string) => request<Order>('GET', `/api/orders/${enc(orderId)}`),
+    getOrder: (orderId: string) => request<OrderDetail>('GET', `/api/orders/${enc(orderId)}`),
 
     listOffers: (status?: OfferStatus) =>
       request<ItemList<Offer>>('GET', `/api/offers${status ? `?status=${enc(status)}` : ''}`),
@@ -105,7 +107,7 @@ export function createApiClient(options: ApiClientOptions) {
     verifyProof: (bundle: ProofBundle) => request<VerifyResult>('POST', '/api/proofs/verify', { bundle }),
 
     listDevices: () => request<ItemList<Device>>('GET', '/api/devices'),
-    getDevice: (deviceId: string) => request<Device>('GET', `/api/devices/${enc(deviceId)}`),
+    getDevice: (deviceId: string) => request<DeviceDetail>('GET', `/api/devices/${enc(deviceId)}`),
     issueDeviceChallenge: (deviceId: string) =>
       request<DeviceChallenge>('POST', `/api/devices/${enc(deviceId)}/challenges`),
     certifyDevice: (deviceId: string, body: CertifyRequest) =>

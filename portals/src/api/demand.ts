@@ -56,7 +56,28 @@ export interface DraftOrder {
   status: string;
   totalQuantity: number;
   lines: { sku: string; colour?: string; size?: string; quantity: number }[];
-  spec: { schedule?: { week: string; sku: string; quantity: number }[] };
+  /** The API types an order's spec as open JSON; a draft from a forecast carries its weekly `schedule` in it. */
+  spec: Record<string, unknown>;
+}
+
+export interface ScheduleRow {
+  week: string;
+  sku: string;
+  quantity: number;
+}
+
+/** The weekly schedule of a draft order, keeping only well-formed rows (the spec is open JSON). */
+export function draftSchedule(order: DraftOrder): ScheduleRow[] {
+  const rows = order.spec.schedule;
+  if (!Array.isArray(rows)) return [];
+  return rows.filter(
+    (r): r is ScheduleRow =>
+      typeof r === 'object' &&
+      r !== null &&
+      typeof r.week === 'string' &&
+      typeof r.sku === 'string' &&
+      typeof r.quantity === 'number',
+  );
 }
 
 const enc = encodeURIComponent;

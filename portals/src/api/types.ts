@@ -1,8 +1,10 @@
 /**
- * Wire types of the platform HTTP API, mirroring services/API.md (v1).
- * "Fields may grow", so every shape is open to extra members; the portals only
- * rely on the members named here. A later step checks them against /docs/json.
+ * Wire types of the platform HTTP API (services/API.md, v1): the members the portals rely on. "Fields may grow",
+ * so a type here may leave out members the API sends; it may not name one the API does not send, nor give it a
+ * type the API's does not fit. openapi-conformance.ts checks that at compile time against the services' OpenAPI
+ * document (openapi.gen.ts, generated from GET /docs/json).
  */
+import type { ApiResponse } from './openapi';
 
 export type OrgKind = 'platform' | 'brand' | 'factory' | 'finance';
 
@@ -60,6 +62,11 @@ export interface NewOrder {
   shipTo: string;
 }
 
+/**
+ * Every status an order can have, in lifecycle order. The services' list (their `OrderStatuses`) reaches the
+ * portals as the OpenAPI enum of `Order.status`: `satisfies` refuses a status the API does not have, and the
+ * conformance check refuses an API status missing here, so each one gets a badge and a label in both languages.
+ */
 export const OrderStatuses = [
   'draft',
   'posted',
@@ -68,8 +75,11 @@ export const OrderStatuses = [
   'partly_accepted',
   'accepted',
   'in_production',
+  'shipped',
+  'delivered',
+  'closed',
   'cancelled',
-] as const;
+] as const satisfies readonly ApiResponse<'/api/orders', 'post', 201>['status'][];
 export type OrderStatus = (typeof OrderStatuses)[number];
 
 export interface Order {
@@ -82,16 +92,29 @@ export interface Order {
   currency: string;
   dueDate: string;
   shipTo: string;
-  spec?: OrderSpec & Record<string, unknown>;
+  /** As posted (OrderSpec), plus what the platform adds, e.g. the weekly `schedule` of a draft from a forecast. */
+  spec: Record<string, unknown>;
   status: OrderStatus;
+  /** Increases with every edit. */
+  version: number;
   createdAt: string;
-  /** Only on GET /api/orders/:orderId. */
-  offers?: Offer[];
-  workOrders?: WorkOrder[];
-  history?: { at: string; actor: string; action: string; data: unknown }[];
 }
 
-export type OfferStatus = 'open' | 'accepted' | 'declined' | 'expired';
+/** GET /api/orders/:orderId: the order with its offers, work orders and audit trail. */
+export interface OrderDetail extends Order {
+  offers: Offer[];
+  workOrders: WorkOrder[];
+  history: { at: string; actor: string; action: string; data: unknown }[];
+}
+
+export const OfferStatuses = [
+  'open',
+  'accepted',
+  'declined',
+  'expired',
+  'withdrawn',
+] as const satisfies readonly ApiResponse<'/api/offers', 'get'>['items'][number]['status'][];
+export type OfferStatus = (typeof OfferStatuses)[number];
 
 export const DeclineReasons = ['capacity', 'material', 'price', 'other'] as const;
 export type DeclineReason = (typeof DeclineReasons)[number];
@@ -108,7 +131,7 @@ export interface Offer {
   dueDate: string;
   status: OfferStatus;
   expiresAt: string;
-  declineReason?: DeclineReason | null;
+  declineReason: DeclineReason | null;
 }
 
 export interface LedgerRef {
@@ -152,9 +175,12 @@ export interface Device {
   line: string;
   status: DeviceStatus;
   certificateFingerprint: string;
-  certifiedUntil?: string | null;
-  /** Only on GET /api/devices/:deviceId: the ledger history of the device record. */
-  history?: { txId: string; timestamp: string; status: string }[];
+  certifiedUntil: string | null;
+}
+
+/** GET /api/devices/:deviceId: the device with the ledger history of its record, oldest first. */
+export interface DeviceDetail extends Device {
+  history: { txId: string; timestamp: string; status: string }[];
 }
 
 /** A single-use proof-of-possession challenge: the device signs `challenge` (ES256, r||s, base64url). */
@@ -223,10 +249,10 @@ export interface ProofEvent {
 }
 
 export interface BundleAnchor {
-  batchId?: string;
-  factoryMspId?: string;
+  batchId: string;
+  factoryMspId: string;
   merkleRoot: string;
-  eventCount?: number;
+  eventCount: number;
   txId: string;
   blockNumber: number;
   blockHash?: string;
@@ -244,29 +270,27 @@ export interface BundleDeviceState {
 
 export interface BundleDevice {
   certificatePem: string;
-  factoryMspId?: string;
-  certificateFingerprint?: string;
-  /** SPKI PEM of the device key as registered on the ledger. */
-  publicKeyPem?: string;
-  /** Ledger states, oldest first. */
-  states?: BundleDeviceState[];
-  /** API.md's name for the device's ledger record; the services currently send `states` instead. */
-  ledgerRecord?: unknown;
+  factoryMspId: string;
+  certificateFingerprint: string;
+  /** SPKI PEM of the device key in force now (`states` say which key was in force when). */
+  publicKeyPem: string;
+  /** Ledger states, oldest first (API.md calls the device's ledger record `ledgerRecord`; the services send these). */
+  states: BundleDeviceState[];
 }
 
 export interface ProofBundleWorkOrder {
   id: string;
-  orderId?: string;
-  brandMspId?: string;
+  orderId: string;
+  brandMspId: string;
   factoryMspId: string;
-  quantity?: number;
-  termsHash?: string;
-  ledger?: LedgerRef | null;
+  quantity: number;
+  termsHash: string;
+  ledger: LedgerRef | null;
 }
 
 export interface ProofBundle {
   version: 1;
-  generatedAt?: string;
+  generatedAt: string;
   workOrder: ProofBundleWorkOrder;
   events: ProofEvent[];
   anchors: Record<string, BundleAnchor>;

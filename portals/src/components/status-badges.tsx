@@ -10,10 +10,19 @@ const orderTones: Record<OrderStatus, Tone> = {
   partly_accepted: 'warn',
   accepted: 'good',
   in_production: 'good',
+  shipped: 'info',
+  delivered: 'good',
+  closed: 'neutral',
   cancelled: 'bad',
 };
 
-const offerTones: Record<OfferStatus, Tone> = { open: 'info', accepted: 'good', declined: 'bad', expired: 'neutral' };
+const offerTones: Record<OfferStatus, Tone> = {
+  open: 'info',
+  accepted: 'good',
+  declined: 'bad',
+  expired: 'neutral',
+  withdrawn: 'neutral',
+};
 
 const deviceTones: Record<DeviceStatus, Tone> = {
   REGISTERED: 'warn',

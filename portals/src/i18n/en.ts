@@ -196,6 +196,9 @@ export const en = {
     partly_accepted: 'Partly accepted',
     accepted: 'Accepted',
     in_production: 'In production',
+    shipped: 'Shipped',
+    delivered: 'Delivered',
+    closed: 'Closed',
     cancelled: 'Cancelled',
   },
   offerStatus: {
@@ -203,6 +206,7 @@ export const en = {
     accepted: 'Accepted',
     declined: 'Declined',
     expired: 'Expired',
+    withdrawn: 'Withdrawn',
   },
   deviceStatus: {
     REGISTERED: 'Registered',

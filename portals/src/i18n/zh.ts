@@ -195,6 +195,9 @@ export const zh: Translation = {
     partly_accepted: '部分接单',
     accepted: '已接单',
     in_production: '生产中',
+    shipped: '已发货',
+    delivered: '已交付',
+    closed: '已完成',
     cancelled: '已取消',
   },
   offerStatus: {
@@ -202,6 +205,7 @@ export const zh: Translation = {
     accepted: '已接受',
     declined: '已拒绝',
     expired: '已过期',
+    withdrawn: '已撤回',
   },
   deviceStatus: {
     REGISTERED: '已注册',

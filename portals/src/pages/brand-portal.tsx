@@ -1,6 +1,6 @@
 import { type FormEvent, Fragment, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { NewOrder, Order, WorkOrder } from '../api';
+import type { NewOrder, Order, OrderDetail, WorkOrder } from '../api';
 import { OrgName, useOrgName } from '../components/org-name';
 import { OfferStatusBadge, OrderStatusBadge, WorkOrderStatusBadge } from '../components/status-badges';
 import { Card, Empty, ErrorNote, Mono, PageTitle, Progress } from '../components/ui';
@@ -367,7 +367,7 @@ export function BrandPortal() {
   const details = usePoll(
     async () => {
       const found = await Promise.all(recentIds.map((id) => api.getOrder(id).catch(() => undefined)));
-      return new Map(found.filter((o): o is Order => o !== undefined).map((o) => [o.id, o]));
+      return new Map(found.filter((o): o is OrderDetail => o !== undefined).map((o) => [o.id, o]));
     },
     REFRESH_MS * 2,
     [api, recentIds.join(',')],
@@ -405,8 +405,8 @@ export function BrandPortal() {
             </thead>
             <tbody>
               {items.map((o) => {
-                const offers = o.offers ?? details.data?.get(o.id)?.offers ?? [];
-                const wos = o.workOrders ?? woByOrder.get(o.id) ?? [];
+                const offers = details.data?.get(o.id)?.offers ?? [];
+                const wos = woByOrder.get(o.id) ?? [];
                 const produced = wos.reduce((s, w) => s + w.producedUnits, 0);
                 const isOpen = open === o.id;
                 return (

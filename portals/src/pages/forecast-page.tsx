@@ -4,6 +4,7 @@ import {
   type BacktestScores,
   type DraftOrder,
   demandApi,
+  draftSchedule,
   type ForecastLevel,
   type ForecastRunDetail,
   type SeriesForecast,
@@ -105,7 +106,7 @@ function DraftOrderForm({ runId, products }: { runId: string; products: string[]
               </tr>
             </thead>
             <tbody>
-              {(order.spec.schedule ?? []).map((s) => (
+              {draftSchedule(order).map((s) => (
                 <tr key={`${s.week}-${s.sku}`}>
                   <td>{s.week}</td>
                   <td>
