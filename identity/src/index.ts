@@ -7,6 +7,7 @@ export {
   verifyCertificateChain,
 } from './certificates.js';
 export { demoConsortium, demoUsers, type OrgDescription, type UserSeed } from './consortium.js';
+export { CryptoPool, type MessageVerifier, sharedCryptoPool } from './crypto-pool.js';
 export {
   createDeviceCsr,
   csrPublicKeyPem,
@@ -23,7 +24,6 @@ export {
   type VerifyOptions,
   verifySignature,
 } from './signer.js';
-export { CryptoPool, type MessageVerifier, sharedCryptoPool } from './crypto-pool.js';
 export {
   type DeviceCertificateOptions,
   type IdentityStore,

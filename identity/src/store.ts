@@ -23,10 +23,10 @@ import {
 } from './adopted-ca.js';
 import { certificateFingerprint, parseIdentityCertificate, verifyCertificateChain } from './certificates.js';
 import { demoConsortium, demoUsers, type OrgDescription, type UserSeed } from './consortium.js';
+import { sharedCryptoPool } from './crypto-pool.js';
 import { assertDeviceId } from './devices.js';
 import { PUBLIC_MODE, readIfExists, SECRET_MODE, writeFileAtomic } from './files.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
-import { sharedCryptoPool } from './crypto-pool.js';
 import { createSigner } from './signer.js';
 import {
   createCaCertificate,
