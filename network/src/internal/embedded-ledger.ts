@@ -158,7 +158,11 @@ interface Pending {
 interface Endorsed {
   readonly detail: EndorsementDetail;
   readonly responsePayload?: Uint8Array;
-  readonly endorsement?: EndorsementPb;
+  /**
+   * The peer's signature over the response, asked for only when a transaction needs it (an evaluation does
+   * not), so that the endorsers of one transaction sign together rather than one after the other.
+   */
+  readonly endorse?: () => Promise<EndorsementPb>;
   readonly privateWrites?: readonly PrivateWrite[];
   readonly payload?: Uint8Array;
   readonly rwset?: ReadWriteSet;
@@ -336,12 +340,8 @@ class EmbeddedLedger implements Ledger {
         });
       }
     }
-    const payload = buildTransactionPayload(
-      headerBytes,
-      decoded.payloadForTx,
-      first.responsePayload!,
-      results.map((r) => r.endorsement!),
-    );
+    const endorsements = await Promise.all(results.map((r) => r.endorse!()));
+    const payload = buildTransactionPayload(headerBytes, decoded.payloadForTx, first.responsePayload!, endorsements);
     const envelope = buildEnvelope(payload, await signMessage(identity, payload));
     let outcome: { blockNumber: number; txIndex: number; code: TxValidationCode };
     try {
@@ -558,11 +558,14 @@ class EmbeddedLedger implements Ledger {
       message,
       payload,
     });
-    const signature = await signMessage(peerEntry.identity, Buffer.concat([responsePayload, peerEntry.serialized]));
+    const endorse = async (): Promise<EndorsementPb> => ({
+      endorser: peerEntry.serialized,
+      signature: await signMessage(peerEntry.identity, Buffer.concat([responsePayload, peerEntry.serialized])),
+    });
     return {
       detail: { mspId: org, status: response.status, message },
       responsePayload,
-      endorsement: { endorser: peerEntry.serialized, signature },
+      endorse,
       privateWrites: results.privateWrites,
       rwset: results.rwset,
       payload,
