@@ -21,7 +21,7 @@ export {
   WorkOrderStatuses,
 } from './contracts/work-orders-contract.js';
 export type { Actor } from './lib/access.js';
-export { Collections, KeyPrefixes, TRANSIENT_TERMS_KEY } from './lib/keys.js';
+export { Collections, KeyPrefixes, TimeIndexes, TRANSIENT_TERMS_KEY } from './lib/keys.js';
 export { AnchorsContract, DevicesContract, OrgsContract, WorkOrdersContract };
 
 /** The fabric-contract-api entry point: `fabric-chaincode-node start|server` loads `contracts` from package.json's main. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { JSONSerializer } from 'fabric-contract-api';
-import { contracts, KeyPrefixes } from '../src/index.js';
+import { contracts, KeyPrefixes, TimeIndexes } from '../src/index.js';
 
 // The same loader fabric-chaincode-node uses on a peer; it reads the decorator metadata tsc emitted.
 const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefromcontract.js');
@@ -47,6 +47,7 @@ describe('contract metadata as a peer loads it', () => {
       AnchorBatch: 'submit',
       ReadAnchor: 'evaluate',
       ListAnchorsByFactory: 'evaluate',
+      ListAnchorsByFactoryAndTime: 'evaluate',
     });
   });
 
@@ -57,7 +58,9 @@ describe('contract metadata as a peer loads it', () => {
   });
 
   it('uses distinct key prefixes', () => {
-    const values = Object.values(KeyPrefixes);
+    const values = [...Object.values(KeyPrefixes), ...Object.values(TimeIndexes)];
     assert.equal(new Set(values).size, values.length);
+    // Time indexes are simple keys joined with '|': a prefix holding one would break their ranges.
+    for (const prefix of Object.values(TimeIndexes)) assert.doesNotMatch(prefix, /\|/);
   });
 });

@@ -65,4 +65,53 @@ describe('anchors', () => {
     );
     assert.equal(second.bookmark, '');
   });
+
+  it('lists a factory’s anchors by the time of their last event, each batch in exactly one window', async () => {
+    const anchors = anchorsContract(net.ledger, net.admin);
+    const at = (batchId: string, factoryMspId: string, first: string, last: string) =>
+      anchors.anchorBatch({ ...batch(batchId), factoryMspId, firstEventTime: first, lastEventTime: last });
+    // Anchored out of time order, one straddling the window boundary, one for another factory.
+    await at('t-3', Orgs.factory1, '2026-03-02T09:00:00Z', '2026-03-02T10:00:00Z');
+    await at('t-1', Orgs.factory1, '2026-02-27T23:00:00Z', '2026-02-28T08:00:00Z');
+    await at('t-2', Orgs.factory1, '2026-02-28T23:30:00Z', '2026-03-01T00:30:00+00:00');
+    await at('t-4', Orgs.factory1, '2026-03-31T23:00:00Z', '2026-04-01T00:00:00Z');
+    await at('t-x', Orgs.factory2, '2026-03-05T00:00:00Z', '2026-03-05T01:00:00Z');
+    const financier = anchorsContract(net.ledger, net.financier);
+    const ids = async (from: string, to: string, pageSize?: number) =>
+      (await financier.listByFactoryAndTime(Orgs.factory1, { from, to }, { pageSize })).records.map((r) => r.batchId);
+    assert.deepEqual(await ids('2026-03-01T00:00:00Z', '2026-04-01T00:00:00Z'), ['t-2', 't-3']);
+    assert.deepEqual(await ids('2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z'), ['t-1']);
+    assert.deepEqual(await ids('2026-04-01T00:00:00Z', '2026-05-01T00:00:00Z'), ['t-4']);
+    // Same instant in another zone; pages follow the bookmark in time order.
+    const first = await financier.listByFactoryAndTime(
+      Orgs.factory1,
+      { from: '2026-02-28T08:00:00+08:00', to: '2026-05-01T00:00:00Z' },
+      { pageSize: 2 },
+    );
+    assert.deepEqual(
+      first.records.map((r) => r.batchId),
+      ['t-1', 't-2'],
+    );
+    const rest = await financier.listByFactoryAndTime(
+      Orgs.factory1,
+      { from: '2026-02-28T00:00:00Z', to: '2026-05-01T00:00:00Z' },
+      { pageSize: 2, bookmark: first.bookmark },
+    );
+    assert.deepEqual(
+      rest.records.map((r) => r.batchId),
+      ['t-3', 't-4'],
+    );
+    await assert.rejects(
+      financier.listByFactoryAndTime(Orgs.factory1, { from: '2026-03-01T00:00:00Z', to: '2026-03-01T00:00:00Z' }),
+      {
+        code: ErrorCodes.VALIDATION_FAILED,
+      },
+    );
+    await assert.rejects(
+      financier.listByFactoryAndTime(Orgs.factory1, { from: 'yesterday', to: '2026-03-01T00:00:00Z' }),
+      {
+        code: ErrorCodes.VALIDATION_FAILED,
+      },
+    );
+  });
 });

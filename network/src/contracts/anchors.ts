@@ -24,6 +24,12 @@ export interface AnchorsContract {
   anchorBatch(input: BatchAnchor): Promise<Committed<AnchorRecord>>;
   readAnchor(batchId: string): Promise<AnchorRecord>;
   listByFactory(factoryMspId: string, page?: PageOptions): Promise<Paged<AnchorRecord>>;
+  /** The factory's anchors whose last event lies in [from, to), oldest first. */
+  listByFactoryAndTime(
+    factoryMspId: string,
+    window: { readonly from: string | Date; readonly to: string | Date },
+    page?: PageOptions,
+  ): Promise<Paged<AnchorRecord>>;
 }
 
 export function anchorsContract(ledger: Ledger, identity: LedgerIdentity): AnchorsContract {
@@ -43,5 +49,12 @@ export function anchorsContract(ledger: Ledger, identity: LedgerIdentity): Ancho
     readAnchor: (batchId) => evaluateJson(ledger, identity, 'Anchors:ReadAnchor', [batchId]),
     listByFactory: (factoryMspId, page) =>
       evaluateJson(ledger, identity, 'Anchors:ListAnchorsByFactory', [factoryMspId, ...pageArgs(page)]),
+    listByFactoryAndTime: (factoryMspId, window, page) =>
+      evaluateJson(ledger, identity, 'Anchors:ListAnchorsByFactoryAndTime', [
+        factoryMspId,
+        isoString(window.from),
+        isoString(window.to),
+        ...pageArgs(page),
+      ]),
   };
 }
