@@ -51,6 +51,10 @@ describe('factory profile and allocation pages', { skip: skipWithoutChromium, ti
     const text = (await explanation.textContent()) ?? '';
     assert.match(text, /eligible|next best/);
     assert.match(text, /certificate/);
+    // Each offer's status is labelled, not shown as its key (e.g. Accepted, not accepted).
+    const statuses = await page.getByTestId('allocation-offer').getByTestId('offer-status').allTextContents();
+    assert.ok(statuses.length > 0);
+    for (const s of statuses) assert.match(s, /^(Open|Accepted|Declined|Expired|Withdrawn)$/);
     await p.shot(page, 'brand-allocations');
     assert.deepEqual(errors, []);
     await context.close();

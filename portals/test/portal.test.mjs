@@ -273,7 +273,12 @@ describe('portals in headless Chromium against the demo platform', {
     await page.getByRole('heading', { name: '金融门户' }).waitFor();
     assert.equal(await page.getByTestId('logout').textContent(), '退出登录');
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
-    await page.locator(`[data-testid="work-order-row"][data-work-order-id="${demoWorkOrderId}"]`).click();
+    // Work-order statuses are labelled, not shown as keys: the demo work order is accepted (on the ledger).
+    const wo = await p.api('GET', `/api/work-orders/${demoWorkOrderId}`, { token: await p.token('financier') });
+    assert.equal(wo.body.status, 'committed');
+    const woRow = page.locator(`[data-testid="work-order-row"][data-work-order-id="${demoWorkOrderId}"]`);
+    assert.equal(await woRow.getByTestId('work-order-status').textContent(), '已接单');
+    await woRow.click();
     await page.getByTestId('verify-button').click();
     await page.getByTestId('verify-result').waitFor({ timeout: 60_000 });
     assert.equal(await page.getByTestId('verify-verdict').textContent(), '已验证');

@@ -1,7 +1,8 @@
-// Every status the services can give an order, an offer or a device has a label in English and in Chinese, so
-// the portals never show a raw key. The statuses come from the services' own lists (their compiled
-// OrderStatuses and OfferStatuses, @c2m/shared's DeviceStatuses), not from the portals' copies; the labels from
-// the portals' i18n sources. (At compile time the same holds through the OpenAPI enums: src/api/types.ts.)
+// Every status the services can give an order, an offer, a work order, a device (and a version in its ledger
+// history), an anchor, a fleet upload and its rows, and a forecast run has a label in English and in Chinese, so
+// the portals never show a raw key. The statuses come from the services' own lists (their compiled modules and
+// @c2m/shared's DeviceStatuses), not from the portals' copies; the labels from the portals' i18n sources. (At
+// compile time the portals' copies equal the OpenAPI enums: src/api/types.ts, src/api/openapi-conformance.ts.)
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -13,7 +14,14 @@ import { DeviceStatuses } from '@c2m/shared';
 import ts from 'typescript';
 
 const portalsDir = path.resolve(import.meta.dirname, '..');
-const ordersService = path.resolve(portalsDir, '../services/dist/src/orders/orders-service.js');
+const servicesDist = path.resolve(portalsDir, '../services/dist/src');
+
+/** A compiled services module; the services must have been built. */
+async function services(file) {
+  const compiled = path.join(servicesDist, file);
+  assert.ok(existsSync(compiled), `${compiled} is missing: build the services first (npx tsc --build services)`);
+  return import(pathToFileURL(compiled).href);
+}
 
 /** The portals' strings for one language: the i18n source (plain object literals) compiled to a module. */
 async function strings(file, name) {
@@ -26,35 +34,52 @@ async function strings(file, name) {
 }
 
 describe('status labels', () => {
-  test('every order, offer and device status of the services has an English and a Chinese label', async () => {
-    assert.ok(
-      existsSync(ordersService),
-      `${ordersService} is missing: build the services first (npx tsc --build services)`,
-    );
-    const { OrderStatuses, OfferStatuses } = await import(pathToFileURL(ordersService).href);
-    const kinds = {
-      orderStatus: Object.values(OrderStatuses),
-      offerStatus: [...OfferStatuses],
-      deviceStatus: Object.values(DeviceStatuses),
-    };
-    // The lists are what they say: shipped, delivered and closed orders, withdrawn offers.
+  test('every status of the services has an English and a Chinese label', async () => {
+    const { OrderStatuses, OfferStatuses, WorkOrderStatuses } = await services('orders/orders-service.js');
+    const { DeviceHistoryStatuses } = await services('iot/devices-service.js');
+    const { BulkJobStates, BulkRowStatuses } = await services('iot/device-bulk.js');
+    const { AnchorStatuses } = await services('trace/trace-service.js');
+    const { RunStatuses } = await services('demand/forecast-runs.js');
+    // Each list with the i18n key its labels sit under.
+    const lists = [
+      { name: 'OrderStatuses', key: 'orderStatus', statuses: Object.values(OrderStatuses) },
+      { name: 'OfferStatuses', key: 'offerStatus', statuses: [...OfferStatuses] },
+      { name: 'WorkOrderStatuses', key: 'workOrderStatus', statuses: Object.values(WorkOrderStatuses) },
+      { name: 'DeviceStatuses', key: 'deviceStatus', statuses: Object.values(DeviceStatuses) },
+      { name: 'DeviceHistoryStatuses', key: 'deviceStatus', statuses: [...DeviceHistoryStatuses] },
+      { name: 'AnchorStatuses', key: 'anchorStatus', statuses: [...AnchorStatuses] },
+      { name: 'BulkJobStates', key: 'bulkJobState', statuses: [...BulkJobStates] },
+      { name: 'BulkRowStatuses', key: 'bulkRowStatus', statuses: [...BulkRowStatuses] },
+      { name: 'RunStatuses', key: 'forecast.status', statuses: [...RunStatuses] },
+    ];
+    // The lists are what they say (an import that silently gave nothing would pass the loop below).
     for (const s of ['draft', 'shipped', 'delivered', 'closed', 'cancelled'])
-      assert.ok(kinds.orderStatus.includes(s), s);
-    assert.ok(kinds.offerStatus.includes('withdrawn'));
+      assert.ok(lists[0].statuses.includes(s), s);
+    assert.ok(lists[1].statuses.includes('withdrawn'));
+    assert.deepEqual(lists[2].statuses, ['committing', 'committed', 'produced', 'qc_passed', 'shipped', 'delivered']);
+    assert.ok(lists[4].statuses.includes('DELETED') && lists[4].statuses.includes('REVOKED'));
+    assert.deepEqual(lists[5].statuses, ['pending', 'anchored']);
+    for (const s of ['waiting', 'active', 'completed', 'failed', 'unknown'])
+      assert.ok(lists[6].statuses.includes(s), s);
+    assert.ok(lists[7].statuses.includes('already_registered'));
+    assert.ok(lists[8].statuses.includes('running'));
 
     const en = await strings('en.ts', 'en');
     const zh = await strings('zh.ts', 'zh');
+    const at = (dict, key) => key.split('.').reduce((d, k) => d?.[k], dict);
     const missing = [];
-    for (const [kind, statuses] of Object.entries(kinds)) {
+    for (const { name, key, statuses } of lists) {
       for (const status of statuses) {
-        const e = en[kind]?.[status];
-        const z = zh[kind]?.[status];
-        if (typeof e !== 'string' || e.trim() === '' || e === status) missing.push(`en ${kind}.${status}`);
-        if (typeof z !== 'string' || !/\p{Script=Han}/u.test(z)) missing.push(`zh ${kind}.${status}`);
+        const e = at(en, key)?.[status];
+        const z = at(zh, key)?.[status];
+        if (typeof e !== 'string' || e.trim() === '' || e === status) missing.push(`en ${key}.${status} (${name})`);
+        if (typeof z !== 'string' || !/\p{Script=Han}/u.test(z)) missing.push(`zh ${key}.${status} (${name})`);
       }
     }
     assert.deepEqual(missing, [], 'statuses without a label');
     assert.equal(en.orderStatus.shipped, 'Shipped');
     assert.equal(zh.orderStatus.shipped, '已发货');
+    assert.equal(en.workOrderStatus.qc_passed, 'QC passed');
+    assert.equal(zh.workOrderStatus.qc_passed, '质检通过');
   });
 });

@@ -1,5 +1,6 @@
 // Wire types and calls of factory profiles and offer explanations (services/API.md, routes/factories.ts, routes/orders.ts).
 import type { ApiClient } from './client';
+import type { OfferStatus, OrderStatus } from './types';
 
 export interface FactoryProfile {
   name: string;
@@ -49,7 +50,7 @@ export interface ExplainedOffer {
   id: string;
   factoryMspId: string;
   quantity: number;
-  status: string;
+  status: OfferStatus;
   priceMinor: number;
   currency: string;
   declineReason: string | null;
@@ -60,7 +61,7 @@ export interface ExplainedOffer {
 export interface OrderWithOffers {
   id: string;
   product: string;
-  status: string;
+  status: OrderStatus;
   version: number;
   totalQuantity: number;
   dueDate: string;
@@ -75,7 +76,7 @@ export function dispatchApi(api: ApiClient) {
     getProfile: (mspId: string) => request<FactoryProfileView>('GET', `/api/factories/${enc(mspId)}/profile`),
     putProfile: (mspId: string, profile: FactoryProfile) =>
       request<FactoryProfileView>('PUT', `/api/factories/${enc(mspId)}/profile`, profile),
-    listOrders: () => request<{ items: { id: string; product: string; status: string }[] }>('GET', '/api/orders'),
+    listOrders: () => request<{ items: { id: string; product: string; status: OrderStatus }[] }>('GET', '/api/orders'),
     getOrder: (orderId: string) => request<OrderWithOffers>('GET', `/api/orders/${enc(orderId)}`),
   };
 }

@@ -1,3 +1,12 @@
 export { type ApiClient, type ApiClientOptions, ApiError, createApiClient } from './client';
 export type * from './types';
-export { DeclineReasons, OfferStatuses, OrderStatuses } from './types';
+export {
+  AnchorStatuses,
+  BulkJobStates,
+  BulkRowStatuses,
+  DeclineReasons,
+  DeviceHistoryStatuses,
+  OfferStatuses,
+  OrderStatuses,
+  WorkOrderStatuses,
+} from './types';

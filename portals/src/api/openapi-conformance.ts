@@ -8,10 +8,13 @@ import type {
   AcceptOfferResponse,
   Anchor,
   ApiErrorBody,
+  BulkJobState,
+  BulkRowStatus,
   CertifyRequest,
   DeclineOfferRequest,
   Device,
   DeviceChallenge,
+  DeviceDetail,
   DeviceEvent,
   HealthStatus,
   ItemList,
@@ -31,6 +34,7 @@ import type {
   User,
   VerifyResult,
   WorkOrder,
+  WorkOrderStatus,
 } from './types';
 
 type DeviceAction = '/api/devices/{deviceId}/suspend' | '/api/devices/{deviceId}/reactivate';
@@ -64,6 +68,10 @@ export type OpenApiConformance = [
   Assert<Reads<VerifyResult, ApiResponse<'/api/proofs/verify', 'post'>>>,
   Assert<Reads<ItemList<Device>, ApiResponse<'/api/devices', 'get'>>>,
   Assert<Reads<Device, ApiResponse<'/api/devices/{deviceId}', 'get'>>>,
+  Assert<Reads<DeviceDetail, ApiResponse<'/api/devices/{deviceId}', 'get'>>>,
+  // The portals do not upload fleets yet; their lists of the upload's states are held to the API's all the same.
+  Assert<Reads<BulkJobState, ApiResponse<'/api/devices/bulk/{jobId}', 'get'>['state']>>,
+  Assert<Reads<BulkRowStatus, ApiResponse<'/api/devices/bulk/{jobId}', 'get'>['rows'][number]['status']>>,
   Assert<Reads<DeviceChallenge, ApiResponse<'/api/devices/{deviceId}/challenges', 'post', 201>>>,
   Assert<Sends<CertifyRequest, ApiRequestBody<'/api/devices/{deviceId}/certify', 'post'>>>,
   Assert<Reads<Device, ApiResponse<'/api/devices/{deviceId}/certify', 'post'>>>,
@@ -106,6 +114,8 @@ export type OpenApiConformanceSelfTest = [
   Assert<Reads<{ ledger: { txId: string } }, ApiResponse<'/api/work-orders/{workOrderId}', 'get'>>>,
   // @ts-expect-error a status the API has that the portal does not know
   Assert<Reads<{ status: Exclude<OrderStatus, 'closed'> }, ApiResponse<'/api/orders', 'post', 201>>>,
+  // @ts-expect-error a work-order status the API has that the portal does not know
+  Assert<Reads<{ status: Exclude<WorkOrderStatus, 'qc_passed'> }, ApiResponse<'/api/work-orders', 'get'>['items'][0]>>,
   // @ts-expect-error a member the portal types more narrowly than the API's open JSON
   Assert<Reads<{ spec: { schedule?: string[] } }, ApiResponse<'/api/orders', 'post', 201>>>,
   // @ts-expect-error a member the portal requires that the API may leave out

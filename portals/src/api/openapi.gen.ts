@@ -933,7 +933,8 @@ export interface paths {
                                 factoryMspId: string;
                                 product: string;
                                 quantity: number;
-                                status: string;
+                                /** @enum {unknown} */
+                                status: "committing" | "committed" | "produced" | "qc_passed" | "shipped" | "delivered";
                                 producedUnits: number;
                                 termsHash: string;
                                 ledger: {
@@ -2155,7 +2156,8 @@ export interface paths {
                                 factoryMspId: string;
                                 product: string;
                                 quantity: number;
-                                status: string;
+                                /** @enum {unknown} */
+                                status: "committing" | "committed" | "produced" | "qc_passed" | "shipped" | "delivered";
                                 producedUnits: number;
                                 termsHash: string;
                                 ledger: {
@@ -3052,7 +3054,8 @@ export interface paths {
                                 factoryMspId: string;
                                 product: string;
                                 quantity: number;
-                                status: string;
+                                /** @enum {unknown} */
+                                status: "committing" | "committed" | "produced" | "qc_passed" | "shipped" | "delivered";
                                 producedUnits: number;
                                 termsHash: string;
                                 ledger: {
@@ -3197,7 +3200,8 @@ export interface paths {
                             factoryMspId: string;
                             product: string;
                             quantity: number;
-                            status: string;
+                            /** @enum {unknown} */
+                            status: "committing" | "committed" | "produced" | "qc_passed" | "shipped" | "delivered";
                             producedUnits: number;
                             termsHash: string;
                             ledger: {
@@ -4361,7 +4365,8 @@ export interface paths {
                         "application/json": {
                             jobId: string;
                             factoryMspId: string;
-                            state: string;
+                            /** @enum {unknown} */
+                            state: "waiting" | "waiting-children" | "prioritized" | "delayed" | "active" | "completed" | "failed" | "unknown";
                             total: number;
                             done: number;
                             failed: number;
@@ -4372,7 +4377,8 @@ export interface paths {
                             rows: {
                                 row: number;
                                 deviceId: string;
-                                status: string;
+                                /** @enum {unknown} */
+                                status: "pending" | "registered" | "already_registered" | "failed";
                                 code: string | null;
                                 message: string | null;
                                 certificateFingerprint: string | null;
@@ -4507,7 +4513,8 @@ export interface paths {
                         "application/json": {
                             jobId: string;
                             factoryMspId: string;
-                            state: string;
+                            /** @enum {unknown} */
+                            state: "waiting" | "waiting-children" | "prioritized" | "delayed" | "active" | "completed" | "failed" | "unknown";
                             total: number;
                             done: number;
                             failed: number;
@@ -4518,7 +4525,8 @@ export interface paths {
                             rows: {
                                 row: number;
                                 deviceId: string;
-                                status: string;
+                                /** @enum {unknown} */
+                                status: "pending" | "registered" | "already_registered" | "failed";
                                 code: string | null;
                                 message: string | null;
                                 certificateFingerprint: string | null;
@@ -4657,7 +4665,8 @@ export interface paths {
                         "application/json": {
                             jobId: string;
                             factoryMspId: string;
-                            state: string;
+                            /** @enum {unknown} */
+                            state: "waiting" | "waiting-children" | "prioritized" | "delayed" | "active" | "completed" | "failed" | "unknown";
                             total: number;
                             done: number;
                             failed: number;
@@ -4668,7 +4677,8 @@ export interface paths {
                             rows: {
                                 row: number;
                                 deviceId: string;
-                                status: string;
+                                /** @enum {unknown} */
+                                status: "pending" | "registered" | "already_registered" | "failed";
                                 code: string | null;
                                 message: string | null;
                                 certificateFingerprint: string | null;
@@ -4814,7 +4824,8 @@ export interface paths {
                             history: {
                                 txId: string;
                                 timestamp: string;
-                                status: string;
+                                /** @enum {unknown} */
+                                status: "REGISTERED" | "CERTIFIED" | "SUSPENDED" | "REVOKED" | "DELETED";
                                 action: string | null;
                                 by: string | null;
                                 note: string;
@@ -5967,7 +5978,8 @@ export interface paths {
                                 eventCount: number;
                                 firstEventTime: string;
                                 lastEventTime: string;
-                                status: string;
+                                /** @enum {unknown} */
+                                status: "pending" | "anchored";
                                 txId: string | null;
                                 blockNumber: number | null;
                             }[];

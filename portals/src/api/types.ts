@@ -139,6 +139,21 @@ export interface LedgerRef {
   blockNumber: number;
 }
 
+/**
+ * Every status a work order can have, in lifecycle order, equal to the API's enum (the services'
+ * `WorkOrderStatuses`), as for `OrderStatuses`: `committing` until the ledger has the factory's acceptance, then
+ * one status per milestone recorded on the ledger.
+ */
+export const WorkOrderStatuses = [
+  'committing',
+  'committed',
+  'produced',
+  'qc_passed',
+  'shipped',
+  'delivered',
+] as const satisfies readonly ApiResponse<'/api/work-orders/{workOrderId}', 'get'>['status'][];
+export type WorkOrderStatus = (typeof WorkOrderStatuses)[number];
+
 export interface WorkOrder {
   id: string;
   orderId: string;
@@ -147,7 +162,7 @@ export interface WorkOrder {
   factoryMspId: string;
   product: string;
   quantity: number;
-  status: string;
+  status: WorkOrderStatus;
   producedUnits: number;
   /** Hash of the accepted terms, as committed on the ledger. */
   termsHash?: string;
@@ -178,10 +193,42 @@ export interface Device {
   certifiedUntil: string | null;
 }
 
+/** A status in a device's ledger history: the device's status in that version, or DELETED for a deletion. */
+export const DeviceHistoryStatuses = [
+  'REGISTERED',
+  'CERTIFIED',
+  'SUSPENDED',
+  'REVOKED',
+  'DELETED',
+] as const satisfies readonly ApiResponse<'/api/devices/{deviceId}', 'get'>['history'][number]['status'][];
+export type DeviceHistoryStatus = (typeof DeviceHistoryStatuses)[number];
+
 /** GET /api/devices/:deviceId: the device with the ledger history of its record, oldest first. */
 export interface DeviceDetail extends Device {
-  history: { txId: string; timestamp: string; status: string }[];
+  history: { txId: string; timestamp: string; status: DeviceHistoryStatus }[];
 }
+
+/** A fleet upload's state (POST /api/devices/bulk): its BullMQ job's, or `completed` once every row was tried. */
+export const BulkJobStates = [
+  'waiting',
+  'waiting-children',
+  'prioritized',
+  'delayed',
+  'active',
+  'completed',
+  'failed',
+  'unknown',
+] as const satisfies readonly ApiResponse<'/api/devices/bulk/{jobId}', 'get'>['state'][];
+export type BulkJobState = (typeof BulkJobStates)[number];
+
+/** A fleet upload row's status. */
+export const BulkRowStatuses = [
+  'pending',
+  'registered',
+  'already_registered',
+  'failed',
+] as const satisfies readonly ApiResponse<'/api/devices/bulk/{jobId}', 'get'>['rows'][number]['status'][];
+export type BulkRowStatus = (typeof BulkRowStatuses)[number];
 
 /** A single-use proof-of-possession challenge: the device signs `challenge` (ES256, r||s, base64url). */
 export interface DeviceChallenge {
@@ -219,6 +266,13 @@ export interface ProductionSeries {
   series: ProductionPoint[];
 }
 
+/** An anchor (a Merkle batch of events) is pending until the ledger commits it. */
+export const AnchorStatuses = ['pending', 'anchored'] as const satisfies readonly ApiResponse<
+  '/api/anchors',
+  'get'
+>['items'][number]['status'][];
+export type AnchorStatus = (typeof AnchorStatuses)[number];
+
 export interface Anchor {
   batchId: string;
   factoryMspId: string;
@@ -226,8 +280,8 @@ export interface Anchor {
   eventCount: number;
   firstEventTime: string;
   lastEventTime: string;
-  /** Outbox state of the anchor; txId and blockNumber stay null until it is committed. */
-  status?: string;
+  /** txId and blockNumber stay null while it is pending. */
+  status: AnchorStatus;
   txId: string | null;
   blockNumber: number | null;
 }

@@ -1,5 +1,5 @@
 import { useTranslation } from 'react-i18next';
-import type { DeviceStatus, OfferStatus, OrderStatus } from '../api';
+import type { DeviceStatus, OfferStatus, OrderStatus, WorkOrderStatus } from '../api';
 import { Badge, type Tone } from './ui';
 
 const orderTones: Record<OrderStatus, Tone> = {
@@ -24,6 +24,16 @@ const offerTones: Record<OfferStatus, Tone> = {
   withdrawn: 'neutral',
 };
 
+// As for orders: accepted work is good news, shipped goods are on their way.
+const workOrderTones: Record<WorkOrderStatus, Tone> = {
+  committing: 'neutral',
+  committed: 'good',
+  produced: 'good',
+  qc_passed: 'good',
+  shipped: 'info',
+  delivered: 'good',
+};
+
 const deviceTones: Record<DeviceStatus, Tone> = {
   REGISTERED: 'warn',
   CERTIFIED: 'good',
@@ -46,7 +56,7 @@ export function OfferStatusBadge({ status }: { status: string }) {
   const { t } = useTranslation();
   const known = status in offerTones;
   return (
-    <Badge tone={known ? offerTones[status as OfferStatus] : 'neutral'}>
+    <Badge tone={known ? offerTones[status as OfferStatus] : 'neutral'} testId="offer-status">
       {known ? t(`offerStatus.${status as OfferStatus}`) : status}
     </Badge>
   );
@@ -63,10 +73,11 @@ export function DeviceStatusBadge({ status }: { status: string }) {
 }
 
 export function WorkOrderStatusBadge({ status }: { status: string }) {
-  const tone: Tone = /cancel|fail|reject/i.test(status)
-    ? 'bad'
-    : /deliver|complete|done/i.test(status)
-      ? 'good'
-      : 'info';
-  return <Badge tone={tone}>{status.replace(/_/g, ' ')}</Badge>;
+  const { t } = useTranslation();
+  const known = status in workOrderTones;
+  return (
+    <Badge tone={known ? workOrderTones[status as WorkOrderStatus] : 'neutral'} testId="work-order-status">
+      {known ? t(`workOrderStatus.${status as WorkOrderStatus}`) : status}
+    </Badge>
+  );
 }

@@ -208,11 +208,41 @@ export const en = {
     expired: 'Expired',
     withdrawn: 'Withdrawn',
   },
+  workOrderStatus: {
+    committing: 'Recording on ledger',
+    committed: 'Accepted',
+    produced: 'Produced',
+    qc_passed: 'QC passed',
+    shipped: 'Shipped',
+    delivered: 'Delivered',
+  },
+  /** A device's status, and in its ledger history also DELETED (a version that removed the record). */
   deviceStatus: {
     REGISTERED: 'Registered',
     CERTIFIED: 'Certified',
     SUSPENDED: 'Suspended',
     REVOKED: 'Revoked',
+    DELETED: 'Deleted',
+  },
+  anchorStatus: {
+    pending: 'Awaiting ledger',
+    anchored: 'Anchored',
+  },
+  bulkJobState: {
+    waiting: 'Queued',
+    'waiting-children': 'Waiting for sub-jobs',
+    prioritized: 'Queued (prioritised)',
+    delayed: 'Delayed',
+    active: 'Running',
+    completed: 'Completed',
+    failed: 'Failed',
+    unknown: 'Unknown',
+  },
+  bulkRowStatus: {
+    pending: 'Pending',
+    registered: 'Registered',
+    already_registered: 'Already registered',
+    failed: 'Failed',
   },
   forecast: {
     title: 'Demand forecasts',

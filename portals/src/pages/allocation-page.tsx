@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { dispatchApi, type ExplainedOffer } from '../api/dispatch';
 import { OrgName } from '../components/org-name';
+import { OfferStatusBadge } from '../components/status-badges';
 import { Badge, Card, Empty, ErrorNote, PageTitle } from '../components/ui';
 import { formatNumber } from '../lib/format';
 import { useSession } from '../lib/session';
@@ -93,7 +94,7 @@ export function AllocationPage() {
           <select data-testid="allocation-order" value={orderId} onChange={(e) => setSelected(e.target.value)}>
             {orders.data.items.map((o) => (
               <option key={o.id} value={o.id}>
-                {o.id} · {o.product} · {o.status}
+                {o.id} · {o.product} · {t(`orderStatus.${o.status}`)}
               </option>
             ))}
           </select>
@@ -108,9 +109,7 @@ export function AllocationPage() {
                   title={
                     <>
                       <OrgName mspId={o.factoryMspId} /> · {formatNumber(o.quantity, i18n.language)} ·{' '}
-                      <Badge tone={o.status === 'accepted' ? 'good' : o.status === 'open' ? 'info' : 'neutral'}>
-                        {o.status}
-                      </Badge>
+                      <OfferStatusBadge status={o.status} />
                     </>
                   }
                 >

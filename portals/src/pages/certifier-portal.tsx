@@ -128,7 +128,7 @@ function LifecycleButtons({ device, onDone }: { device: Device; onDone: (m: stri
     try {
       const d = await api.changeDeviceStatus(device.deviceId, action);
       setConfirmRevoke(false);
-      onDone(t('devices.statusChanged', { id: device.deviceId, status: d.status }));
+      onDone(t('devices.statusChanged', { id: device.deviceId, status: t(`deviceStatus.${d.status}`) }));
     } catch (e) {
       setError(errorMessage(e));
     } finally {

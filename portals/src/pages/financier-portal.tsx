@@ -242,7 +242,9 @@ function WorkOrderDetail({ workOrder }: { workOrder: WorkOrder }) {
                       {a.blockNumber !== null ? (
                         <Mono title={a.txId ?? undefined}>{t('common.block', { n: a.blockNumber })}</Mono>
                       ) : (
-                        <span className="muted">{t('common.pending')}</span>
+                        <span className="muted" data-testid="anchor-status">
+                          {t(`anchorStatus.${a.status}`)}
+                        </span>
                       )}
                     </td>
                   </tr>

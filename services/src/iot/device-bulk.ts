@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { csrPublicKeyPem } from '@c2m/identity';
 import { CodedError, ErrorCodes } from '@c2m/shared';
-import { type ConnectionOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { type ConnectionOptions, type JobState, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { parse } from 'csv-parse/sync';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -22,10 +22,31 @@ export interface BulkRow {
   readonly csrPem: string;
 }
 
+/** A row of an upload: pending until the job registers it, finds it already registered with its key, or fails it. */
+export const BulkRowStatuses = ['pending', 'registered', 'already_registered', 'failed'] as const;
+export type BulkRowStatus = (typeof BulkRowStatuses)[number];
+
+/**
+ * An upload's state: its BullMQ job's (`getState()`, 'unknown' once the job is gone), or completed once every row
+ * has been tried. `report()` assigns `getState()` to this type, so a state a BullMQ upgrade adds fails to compile
+ * until it is listed here (and labelled in the portals).
+ */
+export const BulkJobStates = [
+  'waiting',
+  'waiting-children',
+  'prioritized',
+  'delayed',
+  'active',
+  'completed',
+  'failed',
+  'unknown',
+] as const satisfies readonly (JobState | 'unknown')[];
+export type BulkJobState = (typeof BulkJobStates)[number];
+
 export interface BulkRowReport {
   readonly row: number;
   readonly deviceId: string;
-  readonly status: 'pending' | 'registered' | 'already_registered' | 'failed';
+  readonly status: BulkRowStatus;
   readonly code: string | null;
   readonly message: string | null;
   readonly certificateFingerprint: string | null;
@@ -34,7 +55,7 @@ export interface BulkRowReport {
 export interface BulkJobReport {
   readonly jobId: string;
   readonly factoryMspId: string;
-  readonly state: string;
+  readonly state: BulkJobState;
   readonly total: number;
   readonly done: number;
   readonly failed: number;
@@ -273,7 +294,7 @@ export function createDeviceBulk(deps: DeviceBulkDeps) {
     const failed = count('failed');
     const done = rows.length - pending - failed;
     const bull = await queue.getJob(jobId);
-    const state = job.finished_at ? 'completed' : ((await bull?.getState()) ?? 'unknown');
+    const state: BulkJobState = job.finished_at ? 'completed' : ((await bull?.getState()) ?? 'unknown');
     return {
       jobId,
       factoryMspId: job.factory_msp,
@@ -288,7 +309,7 @@ export function createDeviceBulk(deps: DeviceBulkDeps) {
       rows: rows.map((r) => ({
         row: r.row_number,
         deviceId: r.device_id,
-        status: r.status,
+        status: r.status as BulkRowStatus,
         code: r.code,
         message: r.message,
         certificateFingerprint: r.fingerprint,

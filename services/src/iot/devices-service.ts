@@ -29,6 +29,13 @@ export interface DeviceView {
   keyVersion: number;
 }
 
+/**
+ * A status in a device's ledger history: the record's status in that version, or DELETED for a version that
+ * removed the record (the contracts never delete a device, but a ledger history can hold deletions).
+ */
+export const DeviceHistoryStatuses = [...Object.values(DeviceStatuses), 'DELETED'] as const;
+export type DeviceHistoryStatus = DeviceStatus | 'DELETED';
+
 export interface DeviceRegistrationInput {
   deviceId: string;
   model: string;
@@ -247,7 +254,7 @@ export function createDevicesService(deps: DevicesDeps) {
         return {
           txId: h.txId,
           timestamp: h.timestamp,
-          status: h.record?.status ?? 'DELETED',
+          status: (h.record?.status ?? 'DELETED') as DeviceHistoryStatus,
           action: change?.action ?? null,
           by: change?.by ? `${change.by.cn}@${change.by.mspId}` : null,
           note: change?.note ?? '',

@@ -2,6 +2,7 @@ import { ErrorCodes } from '@c2m/shared';
 import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { WorkOrderStatuses } from '../orders/orders-service.js';
 import { QueueNames } from '../queues.js';
 import type { LedgerAccess } from './ledger-access.js';
 
@@ -52,10 +53,12 @@ export function createLedgerOutbox(deps: OutboxDeps) {
       if (record.status !== 'ACCEPTED' && !record.acceptedTxId) throw err;
       tx = { txId: record.acceptedTxId ?? 'unknown', blockNumber: record.acceptedBlock ?? -1 };
     }
-    await pool.query(
-      `UPDATE work_orders SET status = 'committed', ledger_tx_id = $2, ledger_block = $3 WHERE id = $1`,
-      [workOrderId, tx.txId, tx.blockNumber],
-    );
+    await pool.query(`UPDATE work_orders SET status = $4, ledger_tx_id = $2, ledger_block = $3 WHERE id = $1`, [
+      workOrderId,
+      tx.txId,
+      tx.blockNumber,
+      WorkOrderStatuses.committed,
+    ]);
     return tx;
   }
 

@@ -3,13 +3,14 @@ import type pg from 'pg';
 import { withTransaction } from '../db/database.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { AuthUser } from '../plugins/auth.js';
+import { type OrderStatus, OrderStatuses, type WorkOrderStatus, WorkOrderStatuses } from './orders-service.js';
 
-/** Work-order status after each milestone, and the order status once every work order has reached it. */
-const WORK_ORDER_STATUS: Record<Milestone, string> = {
-  PRODUCED: 'produced',
-  QC_PASSED: 'qc_passed',
-  SHIPPED: 'shipped',
-  DELIVERED: 'delivered',
+/** Work-order status after each milestone. */
+const WORK_ORDER_STATUS: Record<Milestone, WorkOrderStatus> = {
+  PRODUCED: WorkOrderStatuses.produced,
+  QC_PASSED: WorkOrderStatuses.qcPassed,
+  SHIPPED: WorkOrderStatuses.shipped,
+  DELIVERED: WorkOrderStatuses.delivered,
 };
 
 export interface MilestoneView {
@@ -121,8 +122,13 @@ export function createMilestones(deps: { pool: pg.Pool; ledger: LedgerAccess }) 
       );
       const statuses = (all[0]?.statuses ?? []) as string[];
       const complete = all[0] && all[0].accepted >= all[0].total_quantity;
-      const every = (s: string) => complete && statuses.every((x) => x === s);
-      const orderStatus = every('delivered') ? 'delivered' : every('shipped') ? 'shipped' : 'in_production';
+      const every = (s: WorkOrderStatus) => complete && statuses.every((x) => x === s);
+      // The order is shipped or delivered once every work order is, and the work orders cover its quantity.
+      const orderStatus: OrderStatus = every(WorkOrderStatuses.delivered)
+        ? OrderStatuses.delivered
+        : every(WorkOrderStatuses.shipped)
+          ? OrderStatuses.shipped
+          : OrderStatuses.inProduction;
       await client.query(
         `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status NOT IN ('cancelled', 'closed')`,
         [wo.order_id, orderStatus],

@@ -55,6 +55,21 @@ export type OfferStatus = (typeof OfferStatuses)[number];
 export const DeclineReasons = ['capacity', 'material', 'price', 'other'] as const;
 export type DeclineReason = (typeof DeclineReasons)[number];
 
+/**
+ * A work order's status in the platform's read model, in lifecycle order: `committing` from the factory's
+ * acceptance until the ledger outbox has committed it and recorded the factory's acceptance (then `committed`;
+ * the ledger record says ACCEPTED), then one status per milestone recorded on the ledger.
+ */
+export const WorkOrderStatuses = {
+  committing: 'committing',
+  committed: 'committed',
+  produced: 'produced',
+  qcPassed: 'qc_passed',
+  shipped: 'shipped',
+  delivered: 'delivered',
+} as const;
+export type WorkOrderStatus = (typeof WorkOrderStatuses)[keyof typeof WorkOrderStatuses];
+
 export interface Order {
   id: string;
   brandMspId: string;
@@ -111,7 +126,7 @@ export interface WorkOrder {
   factoryMspId: string;
   product: string;
   quantity: number;
-  status: string;
+  status: WorkOrderStatus;
   producedUnits: number;
   termsHash: string;
   ledger: { txId: string; blockNumber: number } | null;
@@ -168,7 +183,7 @@ export function toWorkOrder(r: Row): WorkOrder {
     factoryMspId: r.factory_msp as string,
     product: r.product as string,
     quantity: r.quantity as number,
-    status: r.status as string,
+    status: r.status as WorkOrderStatus,
     producedUnits: Number(r.produced_units ?? 0),
     termsHash: r.terms_hash as string,
     ledger: r.ledger_tx_id ? { txId: r.ledger_tx_id as string, blockNumber: Number(r.ledger_block) } : null,
@@ -334,7 +349,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
       await client.query(
         `INSERT INTO work_orders (id, order_id, offer_id, brand_msp, factory_msp, brand_user, factory_user, product,
            quantity, terms, terms_hash, status)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,'committing')`,
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
         [
           id,
           order.id,
@@ -347,6 +362,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
           offer.quantity,
           JSON.stringify(terms),
           hash,
+          WorkOrderStatuses.committing,
         ],
       );
       const { rows: outbox } = await client.query(

@@ -1,7 +1,8 @@
 import { DeviceStatuses } from '@c2m/shared';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { BULK_MAX_ROWS, parseFleetCsv } from '../iot/device-bulk.js';
+import { BULK_MAX_ROWS, BulkJobStates, BulkRowStatuses, parseFleetCsv } from '../iot/device-bulk.js';
+import { DeviceHistoryStatuses } from '../iot/devices-service.js';
 import { errorResponses, IdParam } from '../schemas.js';
 
 const Device = Type.Object({
@@ -23,7 +24,7 @@ const DeviceDetail = Type.Intersect([
       Type.Object({
         txId: Type.String(),
         timestamp: Type.String(),
-        status: Type.String(),
+        status: Type.Enum(DeviceHistoryStatuses),
         action: Type.Union([Type.String(), Type.Null()]),
         by: Type.Union([Type.String(), Type.Null()]),
         note: Type.String(),
@@ -69,7 +70,7 @@ const BulkRow = Type.Object(
 const BulkReport = Type.Object({
   jobId: Type.String(),
   factoryMspId: Type.String(),
-  state: Type.String(),
+  state: Type.Enum(BulkJobStates),
   total: Type.Integer(),
   done: Type.Integer(),
   failed: Type.Integer(),
@@ -81,7 +82,7 @@ const BulkReport = Type.Object({
     Type.Object({
       row: Type.Integer(),
       deviceId: Type.String(),
-      status: Type.String(),
+      status: Type.Enum(BulkRowStatuses),
       code: Type.Union([Type.String(), Type.Null()]),
       message: Type.Union([Type.String(), Type.Null()]),
       certificateFingerprint: Type.Union([Type.String(), Type.Null()]),

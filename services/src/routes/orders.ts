@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { DeclineReasons, OfferStatuses, OrderStatuses } from '../orders/orders-service.js';
+import { DeclineReasons, OfferStatuses, OrderStatuses, WorkOrderStatuses } from '../orders/orders-service.js';
 import { ErrorResponse, errorResponses, IdParam, LedgerRef } from '../schemas.js';
 
 const Line = Type.Object(
@@ -104,7 +104,7 @@ export const WorkOrder = Type.Object({
   factoryMspId: Type.String(),
   product: Type.String(),
   quantity: Type.Integer(),
-  status: Type.String(),
+  status: Type.Enum(WorkOrderStatuses),
   producedUnits: Type.Integer(),
   termsHash: Type.String(),
   ledger: LedgerRef,

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses } from '../schemas.js';
 import { ProofBundleSchema } from '../trace/proof-bundle.js';
+import { AnchorStatuses } from '../trace/trace-service.js';
 
 const Anchor = Type.Object({
   batchId: Type.String(),
@@ -10,7 +11,7 @@ const Anchor = Type.Object({
   eventCount: Type.Integer(),
   firstEventTime: Type.String(),
   lastEventTime: Type.String(),
-  status: Type.String(),
+  status: Type.Enum(AnchorStatuses),
   txId: Type.Union([Type.String(), Type.Null()]),
   blockNumber: Type.Union([Type.Integer(), Type.Null()]),
 });

@@ -18,6 +18,10 @@ export interface TraceDeps {
 
 const iso = (d: Date) => d.toISOString();
 
+/** An anchor (a Merkle batch) is pending until the ledger commits it: the `batches.status` values its CHECK allows. */
+export const AnchorStatuses = ['pending', 'anchored'] as const;
+export type AnchorStatus = (typeof AnchorStatuses)[number];
+
 /** Events, anchors, production series and proof bundles: the traceability side. */
 export function createTraceService(deps: TraceDeps) {
   const { pool } = deps;
@@ -58,7 +62,7 @@ export function createTraceService(deps: TraceDeps) {
       eventCount: b.event_count as number,
       firstEventTime: iso(b.first_event_time),
       lastEventTime: iso(b.last_event_time),
-      status: b.status as string,
+      status: b.status as AnchorStatus,
       txId: (b.tx_id as string | null) ?? null,
       blockNumber: b.block_number === null ? null : Number(b.block_number),
     }));
