@@ -126,5 +126,20 @@ export async function createLedgerAccess(
       const r = await anchorsContract(ledger, as(username)).readAnchor(batchId);
       return { ...r, merkleRoot: r.merkleRootHex };
     },
+    async listAnchorsByTime(username, factoryMspId, window, page) {
+      const r = await anchorsContract(ledger, as(username)).listByFactoryAndTime(factoryMspId, window, page);
+      const records = r.records.map((a) => ({
+        batchId: a.batchId,
+        factoryMspId: a.factoryMspId,
+        merkleRoot: a.merkleRootHex,
+        eventCount: a.eventCount,
+        firstEventTime: a.firstEventTime,
+        lastEventTime: a.lastEventTime,
+        anchoredAt: a.anchoredAt,
+        anchoredBy: { mspId: a.anchoredBy.mspId, cn: a.anchoredBy.cn },
+        txId: a.txId,
+      }));
+      return { records, bookmark: r.bookmark };
+    },
   };
 }

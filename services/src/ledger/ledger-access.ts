@@ -55,6 +55,19 @@ export interface LedgerAnchor {
   readonly [extra: string]: unknown;
 }
 
+/** An anchor as the chaincode holds it (listings). */
+export interface LedgerAnchorRecord {
+  readonly batchId: string;
+  readonly factoryMspId: string;
+  readonly merkleRoot: string;
+  readonly eventCount: number;
+  readonly firstEventTime: string;
+  readonly lastEventTime: string;
+  readonly anchoredAt: string;
+  readonly anchoredBy: { readonly mspId: string; readonly cn: string };
+  readonly txId: string;
+}
+
 export interface LedgerAccess {
   registerDevice(
     username: string,
@@ -112,4 +125,11 @@ export interface LedgerAccess {
     },
   ): Promise<TxRef>;
   readAnchor(username: string, batchId: string): Promise<LedgerAnchor>;
+  /** The factory's anchors whose last event lies in [from, to), oldest first, asked of the chaincode as the user. */
+  listAnchorsByTime(
+    username: string,
+    factoryMspId: string,
+    window: { readonly from: string; readonly to: string },
+    page: { readonly pageSize: number; readonly bookmark?: string },
+  ): Promise<{ records: LedgerAnchorRecord[]; bookmark: string }>;
 }

@@ -16,8 +16,21 @@ const Anchor = Type.Object({
   blockNumber: Type.Union([Type.Integer(), Type.Null()]),
 });
 
+/** An anchor as the chaincode holds it. */
+const LedgerAnchorView = Type.Object({
+  batchId: Type.String(),
+  factoryMspId: Type.String(),
+  merkleRoot: Type.String(),
+  eventCount: Type.Integer(),
+  firstEventTime: Type.String(),
+  lastEventTime: Type.String(),
+  anchoredAt: Type.String(),
+  anchoredBy: Type.Object({ mspId: Type.String(), cn: Type.String() }),
+  txId: Type.String(),
+});
+
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { trace, ledger } = fastify.platform;
+  const { trace, ledger, ledgerAccess } = fastify.platform;
   const secured = { security: [{ bearer: [] }] };
 
   fastify.get(
@@ -31,6 +44,43 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async () => ({ items: await trace.anchors() }),
+  );
+
+  fastify.get(
+    '/factories/:mspId/anchors',
+    {
+      onRequest: [fastify.authenticate],
+      schema: {
+        tags: ['proofs'],
+        summary:
+          "A factory's anchored batches whose last event lies in [from, to), oldest first, read from the ledger by the chaincode as the caller (not from the platform's database)",
+        ...secured,
+        params: Type.Object({ mspId: Type.String({ minLength: 1, maxLength: 128 }) }),
+        querystring: Type.Object(
+          {
+            from: Type.String({ format: 'date-time' }),
+            to: Type.String({ format: 'date-time' }),
+            pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+            bookmark: Type.Optional(Type.String({ maxLength: 512 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ items: Type.Array(LedgerAnchorView), bookmark: Type.String() }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { from, to, pageSize, bookmark } = request.query;
+      const page = await ledgerAccess.listAnchorsByTime(
+        request.user.username,
+        request.params.mspId,
+        { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+        { pageSize: pageSize ?? 50, ...(bookmark ? { bookmark } : {}) },
+      );
+      return { items: page.records, bookmark: page.bookmark };
+    },
   );
 
   // Anyone may verify a bundle: verification reveals nothing the bundle does not already hold.
