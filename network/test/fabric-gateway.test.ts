@@ -7,7 +7,7 @@
  * where a broken event stream resumes.
  */
 import assert from 'node:assert/strict';
-import { verify } from 'node:crypto';
+import { createHash, verify } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCodes, type LedgerIdentity, Orgs } from '@c2m/shared';
@@ -303,6 +303,28 @@ describe('Fabric Gateway client on the wire', () => {
       const info = await ledger.transaction(tx.txId);
       assert.equal(info?.blockHash, block.hash);
       assert.equal(await ledger.transaction('f'.repeat(64)), undefined);
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it('hands whole messages to an identity that signs them itself (hash.none), and never its digest signer', async () => {
+    const ledger = await openFabricLedger(settings, { observer });
+    let messages = 0;
+    const wholeMessageSigner: LedgerIdentity = {
+      mspId: user.mspId,
+      certificatePem: user.certificatePem,
+      sign: async () => assert.fail('the digest signer must not be used when signMessage is there'),
+      signMessage: async (message) => {
+        messages++;
+        return user.sign(createHash('sha256').update(message).digest());
+      },
+    };
+    try {
+      const tx = await ledger.submit(wholeMessageSigner, 'Devices:RegisterDevice', { arguments: ['dev-2'] });
+      assert.deepEqual(JSON.parse(Buffer.from(tx.result).toString()), { ok: 'dev-2' });
+      // The proposal and the envelope; the stand-in verified the envelope's signature against the certificate.
+      assert.ok(messages >= 2, `signMessage called ${messages} times`);
     } finally {
       await ledger.close();
     }

@@ -255,9 +255,12 @@ class FabricLedger implements Ledger {
       gw = connect({
         client: this.#client(this.#gatewayPeer(identity.mspId)),
         identity: { mspId: identity.mspId, credentials: Buffer.from(identity.certificatePem) },
-        // The shared Signer signs a SHA-256 digest and returns low-S DER: exactly the gateway's custom signer contract.
-        signer: identity.sign,
-        hash: hash.sha256,
+        // Identities that can sign whole messages (the store's, on its crypto threads) get them unhashed and hash
+        // with node:crypto; the others' Signer takes the SHA-256 digest the gateway computes. Both give low-S DER
+        // over SHA-256(message), the gateway's custom signer contract.
+        ...(identity.signMessage
+          ? { signer: identity.signMessage, hash: hash.none }
+          : { signer: identity.sign, hash: hash.sha256 }),
         evaluateOptions: deadline(d.evaluateMs),
         endorseOptions: deadline(d.endorseMs),
         submitOptions: deadline(d.submitMs),
