@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { sign } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createDeviceCsr, generateDeviceKeyPair } from '@c2m/identity';
-import { skipWithoutChromium, startDemoPlatform } from './support.mjs';
+import { assertChartDrawn, skipWithoutChromium, startDemoPlatform } from './support.mjs';
 
 describe('portals in headless Chromium against the demo platform', {
   skip: skipWithoutChromium,
@@ -208,18 +208,7 @@ describe('portals in headless Chromium against the demo platform', {
     await page.locator(`[data-testid="work-order-row"][data-work-order-id="${demoWorkOrderId}"]`).click();
     await page.getByTestId('work-order-detail').waitFor();
 
-    const canvas = page.locator('[data-testid="production-chart"] canvas');
-    await canvas.first().waitFor();
-    const size = await canvas.first().evaluate((c) => ({ w: c.width, h: c.height }));
-    assert.ok(size.w > 100 && size.h > 100, `chart canvas ${size.w}x${size.h}`);
-    // The canvas has been drawn on, not just created.
-    const painted = await canvas.first().evaluate((c) =>
-      c
-        .getContext('2d')
-        .getImageData(0, 0, c.width, c.height)
-        .data.some((v, i) => i % 4 === 3 && v > 0),
-    );
-    assert.ok(painted, 'chart canvas is blank');
+    await assertChartDrawn(page, 'production-chart');
 
     await page.getByTestId('verify-button').click();
     const result = page.getByTestId('verify-result');

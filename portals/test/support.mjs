@@ -28,6 +28,22 @@ export const skipWithoutChromium = existsSync(CHROMIUM)
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits for the ECharts canvas inside `[data-testid=testId]` and asserts it has a size and has been drawn on. */
+export async function assertChartDrawn(page, testId) {
+  const canvas = page.locator(`[data-testid="${testId}"] canvas`).first();
+  await canvas.waitFor();
+  const size = await canvas.evaluate((c) => ({ w: c.width, h: c.height }));
+  assert.ok(size.w > 100 && size.h > 100, `${testId} canvas ${size.w}x${size.h}`);
+  // Drawn on, not just created: some pixel is not transparent.
+  const painted = await canvas.evaluate((c) =>
+    c
+      .getContext('2d')
+      .getImageData(0, 0, c.width, c.height)
+      .data.some((v, i) => i % 4 === 3 && v > 0),
+  );
+  assert.ok(painted, `${testId} canvas is blank`);
+}
+
 /**
  * Starts an isolated demo platform and a browser. Returns helpers bound to it:
  * `api`, `token`, `waitFor`, `newPage`, `loginAs`, `shot`, `stop()`, `base()`
