@@ -1,6 +1,8 @@
 import type {
   AcceptOfferResponse,
   Anchor,
+  AnchorPageRequest,
+  AnchorWindow,
   ApiErrorBody,
   CertifyRequest,
   DeclineOfferRequest,
@@ -10,6 +12,8 @@ import type {
   DeviceEvent,
   HealthStatus,
   ItemList,
+  LedgerAnchor,
+  LedgerAnchorPage,
   LedgerView,
   LoginRequest,
   LoginResponse,
@@ -50,6 +54,9 @@ export interface ApiClientOptions {
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
+/** The largest page GET /api/factories/:mspId/anchors serves. */
+const ANCHOR_PAGE_SIZE = 200;
+
 export function createApiClient(options: ApiClientOptions) {
   const baseUrl = options.baseUrl ?? '';
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
@@ -75,6 +82,13 @@ export function createApiClient(options: ApiClientOptions) {
   }
 
   const enc = encodeURIComponent;
+
+  const factoryAnchors = (mspId: string, window: AnchorWindow, page: AnchorPageRequest = {}) => {
+    const query = new URLSearchParams({ from: window.from, to: window.to });
+    if (page.pageSize !== undefined) query.set('pageSize', String(page.pageSize));
+    if (page.bookmark) query.set('bookmark', page.bookmark);
+    return request<LedgerAnchorPage>('GET', `/api/factories/${enc(mspId)}/anchors?${query}`);
+  };
 
   return {
     health: () => request<HealthStatus>('GET', '/health'),
@@ -117,6 +131,23 @@ export function createApiClient(options: ApiClientOptions) {
       request<Device>('POST', `/api/devices/${enc(deviceId)}/${action}`, note ? { note } : {}),
 
     listAnchors: () => request<ItemList<Anchor>>('GET', '/api/anchors'),
+    /** One page of a factory's anchors whose last event lies in [from, to), as the ledger holds them. */
+    factoryAnchors,
+    /** Every page of `factoryAnchors`, oldest first. */
+    allFactoryAnchors: async (mspId: string, window: AnchorWindow): Promise<LedgerAnchor[]> => {
+      const items: LedgerAnchor[] = [];
+      const seen = new Set<string>();
+      let bookmark = '';
+      do {
+        const page = await factoryAnchors(mspId, window, { pageSize: ANCHOR_PAGE_SIZE, bookmark });
+        items.push(...page.items);
+        // A bookmark that comes round again would page forever; say so rather than hang.
+        if (seen.has(page.bookmark)) throw new ApiError(502, 'BOOKMARK_REPEATED', 'the ledger repeated a bookmark');
+        seen.add(page.bookmark);
+        bookmark = page.bookmark;
+      } while (bookmark !== '');
+      return items;
+    },
     ledger: () => request<LedgerView>('GET', '/api/ledger'),
     /** Any other call; areas with their own typed wrapper (api/demand.ts) go through it. */
     request,

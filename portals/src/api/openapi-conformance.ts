@@ -7,6 +7,8 @@ import type { ApiQuery, ApiRequestBody, ApiResponse, Assert, Reads, Sends } from
 import type {
   AcceptOfferResponse,
   Anchor,
+  AnchorPageRequest,
+  AnchorWindow,
   ApiErrorBody,
   BulkJobState,
   BulkRowStatus,
@@ -18,6 +20,7 @@ import type {
   DeviceEvent,
   HealthStatus,
   ItemList,
+  LedgerAnchorPage,
   LedgerView,
   LoginRequest,
   LoginResponse,
@@ -78,6 +81,8 @@ export type OpenApiConformance = [
   Assert<Sends<{ note?: string }, ApiRequestBody<DeviceAction | '/api/devices/{deviceId}/revoke', 'post'>>>,
   Assert<Reads<Device, ApiResponse<DeviceAction | '/api/devices/{deviceId}/revoke', 'post'>>>,
   Assert<Reads<ItemList<Anchor>, ApiResponse<'/api/anchors', 'get'>>>,
+  Assert<Sends<AnchorWindow & AnchorPageRequest, ApiQuery<'/api/factories/{mspId}/anchors', 'get'>>>,
+  Assert<Reads<LedgerAnchorPage, ApiResponse<'/api/factories/{mspId}/anchors', 'get'>>>,
   Assert<Reads<LedgerView, ApiResponse<'/api/ledger', 'get'>>>,
   Assert<Reads<ItemList<ForecastRun>, ApiResponse<'/api/demand/forecasts', 'get'>>>,
   Assert<Sends<{ horizonDays: number }, ApiRequestBody<'/api/demand/forecasts', 'post'>>>,
@@ -122,6 +127,8 @@ export type OpenApiConformanceSelfTest = [
   Assert<Reads<{ blockHash: string }, ApiResponse<'/api/work-orders/{workOrderId}/proof', 'get'>['anchors'][string]>>,
   // @ts-expect-error a body member the API would reject
   Assert<Sends<NewOrder & { invented: string }, ApiRequestBody<'/api/orders', 'post'>>>,
+  // @ts-expect-error a query parameter the API does not take
+  Assert<Sends<AnchorWindow & { factory: string }, ApiQuery<'/api/factories/{mspId}/anchors', 'get'>>>,
   // @ts-expect-error a body without a member the API requires
   Assert<Sends<Omit<NewOrder, 'shipTo'>, ApiRequestBody<'/api/orders', 'post'>>>,
 ];

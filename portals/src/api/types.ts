@@ -273,17 +273,47 @@ export const AnchorStatuses = ['pending', 'anchored'] as const satisfies readonl
 >['items'][number]['status'][];
 export type AnchorStatus = (typeof AnchorStatuses)[number];
 
-export interface Anchor {
+/** A Merkle batch of a factory's events, as both the platform's list and the ledger's describe it. */
+export interface AnchoredBatch {
   batchId: string;
   factoryMspId: string;
   merkleRoot: string;
   eventCount: number;
   firstEventTime: string;
   lastEventTime: string;
+}
+
+export interface Anchor extends AnchoredBatch {
   /** txId and blockNumber stay null while it is pending. */
   status: AnchorStatus;
   txId: string | null;
   blockNumber: number | null;
+}
+
+/** An anchor as the ledger holds it (GET /api/factories/:mspId/anchors): committed, with who wrote it and when. */
+export interface LedgerAnchor extends AnchoredBatch {
+  anchoredAt: string;
+  anchoredBy: { mspId: string; cn: string };
+  txId: string;
+}
+
+/** A window on the anchors' last event time, [from, to), as ISO date-times. */
+export interface AnchorWindow {
+  from: string;
+  to: string;
+}
+
+export interface AnchorPageRequest {
+  /** 1 to 200; the services default to 50. */
+  pageSize?: number;
+  /** From the previous page; absent for the first. */
+  bookmark?: string;
+}
+
+/** One page, oldest first; `bookmark` is '' after the last page. */
+export interface LedgerAnchorPage {
+  items: LedgerAnchor[];
+  bookmark: string;
 }
 
 export interface MerkleStep {

@@ -14,6 +14,12 @@ export function OrgsProvider({ children }: { children: ReactNode }) {
   return <OrgsContext.Provider value={map}>{children}</OrgsContext.Provider>;
 }
 
+/** The network's orgs (GET /api/orgs, loaded once per session), in the order the API lists them. */
+export function useOrgs(): Org[] {
+  const orgs = useContext(OrgsContext);
+  return useMemo(() => [...orgs.values()], [orgs]);
+}
+
 export function useOrgName(): (mspId: string) => string {
   const orgs = useContext(OrgsContext);
   const { i18n } = useTranslation();

@@ -10,6 +10,7 @@ import { errorMessage, formatDateTime, formatNumber, shortHash } from '../lib/fo
 import { useSession } from '../lib/session';
 import { usePoll } from '../lib/use-poll';
 import { verifyProofBundleInBrowser } from '../proof/verify-bundle';
+import { FactoryAnchorsSection } from './financier-anchors';
 
 const REFRESH_MS = 5000;
 
@@ -296,6 +297,7 @@ export function FinancierPortal() {
             <p className="muted">{t('financier.select')}</p>
           </Card>
         )}
+        <FactoryAnchorsSection />
       </div>
     </div>
   );
