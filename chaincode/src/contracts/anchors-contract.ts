@@ -1,5 +1,6 @@
 import { canonicalJson, LedgerEvents, OrgKinds, Orgs, Roles } from '@c2m/shared';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import type { Iterators, QueryResponseMetadata } from 'fabric-shim';
 import { type Actor, actor, caller, orgKind, requirePlatformRole } from '../lib/access.js';
 import { setRecordOwners } from '../lib/endorsement.js';
 import { ErrorCodes, fail } from '../lib/errors.js';
@@ -111,22 +112,8 @@ export class AnchorsContract extends Contract {
       size,
       bookmark ?? '',
     );
-    const records: AnchorRecord[] = [];
-    try {
-      for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
-        const batchId = r.value.key.split('|')[3] ?? '';
-        const anchor = await readRecord<AnchorRecord>(ctx, recordKey(ctx, KeyPrefixes.anchor, batchId));
-        if (anchor) records.push(anchor);
-      }
-    } finally {
-      await iterator.close();
-    }
-    const page: Page<AnchorRecord> = {
-      records,
-      bookmark: metadata.bookmark,
-      fetchedRecordsCount: metadata.fetchedRecordsCount,
-    };
-    return canonicalJson(page);
+    // prefix|factory|time|batchId
+    return anchorsPage(ctx, iterator, metadata, (key) => key.split('|')[3] ?? '');
   }
 
   @Transaction(false)
@@ -140,22 +127,7 @@ export class AnchorsContract extends Contract {
       size,
       bookmark ?? '',
     );
-    const records: AnchorRecord[] = [];
-    try {
-      for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
-        const { attributes } = ctx.stub.splitCompositeKey(r.value.key);
-        const anchor = await readRecord<AnchorRecord>(ctx, recordKey(ctx, KeyPrefixes.anchor, attributes[1] ?? ''));
-        if (anchor) records.push(anchor);
-      }
-    } finally {
-      await iterator.close();
-    }
-    const page: Page<AnchorRecord> = {
-      records,
-      bookmark: metadata.bookmark,
-      fetchedRecordsCount: metadata.fetchedRecordsCount,
-    };
-    return canonicalJson(page);
+    return anchorsPage(ctx, iterator, metadata, (key) => ctx.stub.splitCompositeKey(key).attributes[1] ?? '');
   }
 }
 
@@ -167,4 +139,28 @@ async function readableFactory(ctx: Context, factoryMspId: string): Promise<stri
     fail(ErrorCodes.ACCESS_DENIED, `${by.mspId} is not a consortium member`);
   }
   return factory;
+}
+
+/** One page of anchors from an index query: each index key names a batch, whose record is read and returned. */
+async function anchorsPage(
+  ctx: Context,
+  iterator: Iterators.StateQueryIterator,
+  metadata: QueryResponseMetadata,
+  batchIdOf: (indexKey: string) => string,
+): Promise<string> {
+  const records: AnchorRecord[] = [];
+  try {
+    for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
+      const anchor = await readRecord<AnchorRecord>(ctx, recordKey(ctx, KeyPrefixes.anchor, batchIdOf(r.value.key)));
+      if (anchor) records.push(anchor);
+    }
+  } finally {
+    await iterator.close();
+  }
+  const page: Page<AnchorRecord> = {
+    records,
+    bookmark: metadata.bookmark,
+    fetchedRecordsCount: metadata.fetchedRecordsCount,
+  };
+  return canonicalJson(page);
 }

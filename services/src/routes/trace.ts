@@ -4,13 +4,19 @@ import { errorResponses } from '../schemas.js';
 import { ProofBundleSchema } from '../trace/proof-bundle.js';
 import { AnchorStatuses } from '../trace/trace-service.js';
 
-const Anchor = Type.Object({
+/** What every view of an anchored batch says about the batch itself. */
+const batchFields = {
   batchId: Type.String(),
   factoryMspId: Type.String(),
   merkleRoot: Type.String(),
   eventCount: Type.Integer(),
   firstEventTime: Type.String(),
   lastEventTime: Type.String(),
+};
+
+/** A batch as the platform's database tracks it, anchored or still pending. */
+const Anchor = Type.Object({
+  ...batchFields,
   status: Type.Enum(AnchorStatuses),
   txId: Type.Union([Type.String(), Type.Null()]),
   blockNumber: Type.Union([Type.Integer(), Type.Null()]),
@@ -18,12 +24,7 @@ const Anchor = Type.Object({
 
 /** An anchor as the chaincode holds it. */
 const LedgerAnchorView = Type.Object({
-  batchId: Type.String(),
-  factoryMspId: Type.String(),
-  merkleRoot: Type.String(),
-  eventCount: Type.Integer(),
-  firstEventTime: Type.String(),
-  lastEventTime: Type.String(),
+  ...batchFields,
   anchoredAt: Type.String(),
   anchoredBy: Type.Object({ mspId: Type.String(), cn: Type.String() }),
   txId: Type.String(),
