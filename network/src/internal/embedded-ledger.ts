@@ -636,7 +636,7 @@ class EmbeddedLedger implements Ledger {
     this.#applyBlock(record, []);
   }
 
-  async #commitBlock(batch: Pending[], prepared?: Promise<PreparedTx[]>): Promise<void> {
+  async #commitBlock(batch: Pending[], prepared: Promise<PreparedTx[]>): Promise<void> {
     try {
       const number = this.#blocks.length;
       const checked = await this.#validateBlock(
@@ -672,8 +672,9 @@ class EmbeddedLedger implements Ledger {
 
   /**
    * Fabric's validation and MVCC check for one block, against committed state plus earlier transactions in the
-   * block. Signatures do not depend on order, so they are checked first, in batches on the crypto thread (as
-   * a peer validates a block's transactions in parallel); the policy and MVCC checks then run in order.
+   * block. Signatures do not depend on order, so they are checked first: on the crypto threads, as a peer
+   * validates a block's transactions in parallel, and for new blocks already as each transaction arrived (see
+   * #order); the policy and MVCC checks then run in order.
    */
   async #validateBlock(envelopes: readonly Uint8Array[], preparing?: Promise<PreparedTx[]>): Promise<Checked[]> {
     const prepared = await (preparing ?? this.#prepareBlock(envelopes));
