@@ -306,6 +306,66 @@ export function ledgerConformance(name: string, factory: ConformanceFactory, opt
       assert.equal(await ledger.transaction('0'.repeat(64)), undefined);
       await assert.rejects(ledger.block((await ledger.height()) + 10), RangeError);
     });
+
+    it('holds a device to its owners’ key-level policy: the chaincode-wide policy alone does not commit a change', async () => {
+      const d = device(id('sbe'));
+      await devicesContract(ledger, ids.factory1).registerDevice(d);
+      const rotated = device(id('sbe-next'));
+      // PlatformOrg + Factory2Org satisfies the chaincode policy, but the device belongs to PlatformOrg + Factory1Org.
+      const err = await ledger
+        .submit(ids.factory1, 'Devices:RotateDeviceKey', {
+          arguments: [d.deviceId, rotated.certificateFingerprint, rotated.publicKeyPem, 'new key'],
+          endorsingOrganizations: [Orgs.platform, Orgs.factory2],
+        })
+        .then(
+          () => assert.fail('a change endorsed without the owner’s peer committed'),
+          (e: unknown) => e,
+        );
+      assert.ok(err instanceof CommitError, `expected CommitError, got ${String(err)}`);
+      assert.equal(err.validationCode, 'ENDORSEMENT_POLICY_FAILURE');
+      assert.equal((await devicesContract(ledger, ids.factory1).readDevice(d.deviceId)).keyVersion ?? 1, 1);
+      // Endorsers picked by the ledger (the gateway's discovery on Fabric) include the owner, and it commits.
+      const ok = await devicesContract(ledger, ids.factory1).rotateKey(d.deviceId, {
+        certificateFingerprint: rotated.certificateFingerprint,
+        publicKeyPem: rotated.publicKeyPem,
+        note: 'new key',
+      });
+      assert.equal(ok.record.keyVersion, 2);
+    });
+
+    it('lists a factory’s anchors by the time of their last event, paged, each batch in one window only', async () => {
+      // An hour of its own in 2090, so batches of other runs on a long-lived network stay out of the windows.
+      const base = Date.UTC(2090, 0, 1) + (Number.parseInt(run, 16) % 500_000) * 3_600_000;
+      const at = (minutes: number) => new Date(base + minutes * 60_000).toISOString();
+      const anchors = anchorsContract(ledger, ids.admin);
+      for (const [name, first, last] of [
+        ['t2', 20, 30],
+        ['t1', 5, 10],
+        ['t3', 50, 61],
+      ] as const) {
+        await anchors.anchorBatch({
+          batchId: id(name),
+          factoryMspId: Orgs.factory1,
+          merkleRootHex: createHash('sha256').update(id(name)).digest('hex'),
+          eventCount: 7,
+          firstEventTime: at(first),
+          lastEventTime: at(last),
+        });
+      }
+      const reader = anchorsContract(ledger, ids.financier);
+      const hour = { from: at(0), to: at(60) };
+      const first = await reader.listByFactoryAndTime(Orgs.factory1, hour, { pageSize: 1 });
+      const rest = await reader.listByFactoryAndTime(Orgs.factory1, hour, { pageSize: 10, bookmark: first.bookmark });
+      assert.deepEqual(
+        [...first.records, ...rest.records].map((r) => r.batchId),
+        [id('t1'), id('t2')],
+      );
+      const next = await reader.listByFactoryAndTime(Orgs.factory1, { from: at(60), to: at(120) });
+      assert.deepEqual(
+        next.records.map((r) => r.batchId),
+        [id('t3')],
+      );
+    });
   });
 }
 
