@@ -141,11 +141,13 @@ export class Simulator {
       if (q.getBookmark()) start = q.getBookmark();
       this.#paginated = true;
     }
+    // A page reads one key past its end (the next bookmark), never the rest of the range.
+    const limit = pageSize + 1;
     let rows: [string, { value: Buffer; version: Version }][];
-    if (collection === '') rows = this.#state.range(start, endKey);
+    if (collection === '') rows = this.#state.range(start, endKey, limit);
     else {
       this.#requireMember(collection);
-      rows = this.#state.rangePrivate(collection, start, endKey);
+      rows = this.#state.rangePrivate(collection, start, endKey, limit);
     }
     let bookmark = '';
     if (rows.length > pageSize) {
