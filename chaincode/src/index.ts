@@ -15,13 +15,13 @@ export {
 export type { OrgRecord } from './contracts/orgs-contract.js';
 export {
   type MilestoneRecord,
-  type Page,
   type WorkOrderRecord,
   type WorkOrderStatus,
   WorkOrderStatuses,
 } from './contracts/work-orders-contract.js';
 export type { Actor } from './lib/access.js';
 export { Collections, KeyPrefixes, TimeIndexes, TRANSIENT_TERMS_KEY } from './lib/keys.js';
+export type { Page } from './lib/pages.js';
 export { AnchorsContract, DevicesContract, OrgsContract, WorkOrdersContract };
 
 /** The fabric-contract-api entry point: `fabric-chaincode-node start|server` loads `contracts` from package.json's main. */

@@ -1,14 +1,13 @@
 import { canonicalJson, LedgerEvents, OrgKinds, Orgs, Roles } from '@c2m/shared';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
-import type { Iterators, QueryResponseMetadata } from 'fabric-shim';
 import { type Actor, actor, caller, orgKind, requirePlatformRole } from '../lib/access.js';
 import { setRecordOwners } from '../lib/endorsement.js';
 import { ErrorCodes, fail } from '../lib/errors.js';
 import { KeyPrefixes, recordKey, TimeIndexes, timeIndexKey } from '../lib/keys.js';
 import { INDEX_VALUE, readRecord, writeRecord } from '../lib/marshal.js';
+import { indexPage } from '../lib/pages.js';
 import { txTime } from '../lib/time.js';
 import { hex, id, isoTime, positiveInt } from '../lib/validate.js';
-import type { Page } from './work-orders-contract.js';
 
 export interface AnchorRecord {
   readonly docType: 'anchor';
@@ -106,14 +105,14 @@ export class AnchorsContract extends Contract {
     const end = isoTime('to', to);
     if (start >= end) fail(ErrorCodes.VALIDATION_FAILED, `from ${start} is not before to ${end}`);
     const size = positiveInt('pageSize', pageSize, MAX_PAGE);
-    const { iterator, metadata } = await ctx.stub.getStateByRangeWithPagination(
+    const query = await ctx.stub.getStateByRangeWithPagination(
       timeIndexKey(TimeIndexes.anchorByFactoryTime, factory, start),
       timeIndexKey(TimeIndexes.anchorByFactoryTime, factory, end),
       size,
       bookmark ?? '',
     );
     // prefix|factory|time|batchId
-    return anchorsPage(ctx, iterator, metadata, (key) => key.split('|')[3] ?? '');
+    return indexPage<AnchorRecord>(ctx, query, (key) => recordKey(ctx, KeyPrefixes.anchor, key.split('|')[3] ?? ''));
   }
 
   @Transaction(false)
@@ -121,13 +120,15 @@ export class AnchorsContract extends Contract {
   async ListAnchorsByFactory(ctx: Context, factoryMspId: string, pageSize: string, bookmark: string): Promise<string> {
     const factory = await readableFactory(ctx, factoryMspId);
     const size = positiveInt('pageSize', pageSize, MAX_PAGE);
-    const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
+    const query = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
       KeyPrefixes.anchorByFactory,
       [factory],
       size,
       bookmark ?? '',
     );
-    return anchorsPage(ctx, iterator, metadata, (key) => ctx.stub.splitCompositeKey(key).attributes[1] ?? '');
+    return indexPage<AnchorRecord>(ctx, query, (key) =>
+      recordKey(ctx, KeyPrefixes.anchor, ctx.stub.splitCompositeKey(key).attributes[1] ?? ''),
+    );
   }
 }
 
@@ -139,28 +140,4 @@ async function readableFactory(ctx: Context, factoryMspId: string): Promise<stri
     fail(ErrorCodes.ACCESS_DENIED, `${by.mspId} is not a consortium member`);
   }
   return factory;
-}
-
-/** One page of anchors from an index query: each index key names a batch, whose record is read and returned. */
-async function anchorsPage(
-  ctx: Context,
-  iterator: Iterators.StateQueryIterator,
-  metadata: QueryResponseMetadata,
-  batchIdOf: (indexKey: string) => string,
-): Promise<string> {
-  const records: AnchorRecord[] = [];
-  try {
-    for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
-      const anchor = await readRecord<AnchorRecord>(ctx, recordKey(ctx, KeyPrefixes.anchor, batchIdOf(r.value.key)));
-      if (anchor) records.push(anchor);
-    }
-  } finally {
-    await iterator.close();
-  }
-  const page: Page<AnchorRecord> = {
-    records,
-    bookmark: metadata.bookmark,
-    fetchedRecordsCount: metadata.fetchedRecordsCount,
-  };
-  return canonicalJson(page);
 }

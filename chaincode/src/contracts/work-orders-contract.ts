@@ -6,6 +6,7 @@ import { setRecordOwners } from '../lib/endorsement.js';
 import { ErrorCodes, fail } from '../lib/errors.js';
 import { Collections, KeyPrefixes, recordKey, TRANSIENT_TERMS_KEY } from '../lib/keys.js';
 import { INDEX_VALUE, readRecord, writeRecord } from '../lib/marshal.js';
+import { indexPage } from '../lib/pages.js';
 import { txTime } from '../lib/time.js';
 import { hex, id, jsonObject, oneOf, positiveInt } from '../lib/validate.js';
 
@@ -41,12 +42,6 @@ export interface WorkOrderRecord {
   readonly acceptedAt: string | null;
   readonly milestones: readonly MilestoneRecord[];
   readonly revision: number;
-}
-
-export interface Page<T> {
-  readonly records: readonly T[];
-  readonly bookmark: string;
-  readonly fetchedRecordsCount: number;
 }
 
 /** The status before each milestone; enforces PRODUCED → QC_PASSED → SHIPPED → DELIVERED after acceptance. */
@@ -217,28 +212,18 @@ export class WorkOrdersContract extends Contract {
       fail(ErrorCodes.ACCESS_DENIED, `${by.mspId} may not list work orders of ${factory}`);
     }
     const size = positiveInt('pageSize', pageSize, MAX_PAGE);
-    const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
+    const query = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
       KeyPrefixes.workOrderByFactory,
       [factory],
       size,
       bookmark ?? '',
     );
-    const records: WorkOrderRecord[] = [];
-    try {
-      for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
-        const { attributes } = ctx.stub.splitCompositeKey(r.value.key);
-        const wo = await readRecord<WorkOrderRecord>(ctx, recordKey(ctx, KeyPrefixes.workOrder, attributes[1] ?? ''));
-        if (wo && (kind !== OrgKinds.brand || wo.brandMspId === by.mspId)) records.push(wo);
-      }
-    } finally {
-      await iterator.close();
-    }
-    const page: Page<WorkOrderRecord> = {
-      records,
-      bookmark: metadata.bookmark,
-      fetchedRecordsCount: metadata.fetchedRecordsCount,
-    };
-    return canonicalJson(page);
+    return indexPage<WorkOrderRecord>(
+      ctx,
+      query,
+      (key) => recordKey(ctx, KeyPrefixes.workOrder, ctx.stub.splitCompositeKey(key).attributes[1] ?? ''),
+      (wo) => kind !== OrgKinds.brand || wo.brandMspId === by.mspId,
+    );
   }
 
   async #load(ctx: Context, workOrderId: string): Promise<WorkOrderRecord> {
