@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { type KeyObject, verify } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { MessageSigner } from '@c2m/shared';
@@ -237,7 +237,7 @@ function runHere(op: Op, requests: readonly Request[]): void {
 
 function verifyHere(key: KeyObject, message: Uint8Array, signature: Uint8Array): boolean {
   try {
-    return verify('sha256', message, key.type === 'private' ? createPublicKey(key) : key, signature);
+    return verify('sha256', message, key, signature);
   } catch {
     return false;
   }

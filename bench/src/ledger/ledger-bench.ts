@@ -10,10 +10,10 @@
  *
  * Signer `digest` is the baseline: identities as @c2m/identity first handed them out, signing a SHA-256 digest
  * with @noble/curves. Signer `message` adds the `signMessage` fast path (node:crypto over the message, on the
- * JavaScript thread); `pool` signs the same way on libuv's thread pool; `worker` signs on @c2m/identity's
+ * JavaScript thread); `worker` signs on @c2m/identity's
  * CryptoPool, in batches on a worker thread, as the platform's identities do.
  */
-import { createPrivateKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type KeyObject, verify } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -31,7 +31,7 @@ process.env.CORE_CHAINCODE_LOGGING_LEVEL = 'CRITICAL';
 const { contracts } = await import('@c2m/chaincode');
 
 type Op = 'register' | 'anchor';
-type SignerKind = 'message' | 'pool' | 'worker' | 'digest';
+type SignerKind = 'message' | 'worker' | 'digest';
 
 interface CaseResult {
   readonly op: Op;
@@ -84,44 +84,11 @@ async function keysByCertificate(dir: string, out = new Map<string, KeyObject>()
   return out;
 }
 
-const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-
-function derInt(bytes: Buffer, at: number): { value: bigint; next: number } {
-  if (bytes[at] !== 0x02) throw new Error('DER: expected INTEGER');
-  const len = bytes[at + 1]!;
-  return { value: BigInt(`0x${bytes.subarray(at + 2, at + 2 + len).toString('hex') || '0'}`), next: at + 2 + len };
-}
-
-function encodeDerInt(v: bigint): Buffer {
-  let hex = v.toString(16);
-  if (hex.length % 2) hex = `0${hex}`;
-  let b = Buffer.from(hex, 'hex');
-  if (b[0]! & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
-  return Buffer.concat([Buffer.from([0x02, b.length]), b]);
-}
-
-/** Fabric rejects high-S ECDSA signatures; OpenSSL produces either, so fold S into the lower half. */
-function lowS(der: Buffer): Uint8Array {
-  const r = derInt(der, 2);
-  const s = derInt(der, r.next);
-  if (s.value <= P256_N / 2n) return der;
-  const body = Buffer.concat([encodeDerInt(r.value), encodeDerInt(P256_N - s.value)]);
-  return Buffer.concat([Buffer.from([0x30, body.length]), body]);
-}
-
-/** node:crypto's callback form signs on libuv's thread pool, next to the JavaScript thread. */
-function signOnThreadPool(key: KeyObject, message: Uint8Array): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    sign('sha256', message, { key, dsaEncoding: 'der' }, (err, der) => (err ? reject(err) : resolve(lowS(der))));
-  });
-}
-
 function withSigner(identity: LedgerIdentity, kind: SignerKind, keys: Map<string, KeyObject>): LedgerIdentity {
   // The baseline signs digests only (@noble/curves), as identities did before the store offered signMessage.
   if (kind === 'digest') return { mspId: identity.mspId, certificatePem: identity.certificatePem, sign: identity.sign };
   const key = keys.get(identity.certificatePem);
   if (!key) throw new Error(`no key found for ${identity.mspId}`);
-  if (kind === 'pool') return { ...identity, signMessage: (message) => signOnThreadPool(key, message) };
   if (kind === 'worker') return { ...identity, signMessage: sharedCryptoPool().signer(key) };
   return { ...identity, signMessage: async (message) => signMessage(key, message) };
 }
@@ -246,8 +213,8 @@ async function main(): Promise<void> {
     for (const key of [...keys.values()].slice(0, 2)) {
       for (let i = 0; i < 16; i++) {
         const msg = Buffer.from(`check ${i}`);
-        const sig = await signOnThreadPool(key, msg);
-        if (!isLowS(sig) || !verify('sha256', msg, key, sig)) throw new Error('thread-pool signer self-check failed');
+        const sig = await sharedCryptoPool().signer(key)(msg);
+        if (!isLowS(sig) || !verify('sha256', msg, key, sig)) throw new Error('crypto-thread signer self-check failed');
       }
     }
     // Warm the JIT and the module graph so the first measured case is not penalised.
