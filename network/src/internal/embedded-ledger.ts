@@ -26,7 +26,7 @@ import {
   policyFromSignaturePolicyEnvelope,
   policyOrgs,
 } from '../policy.js';
-import { IdentityError, MspRegistry, verifySignatureAsync } from './msp.js';
+import { IdentityError, MspRegistry } from './msp.js';
 import {
   buildEnvelope,
   buildProposal,
@@ -589,7 +589,7 @@ class EmbeddedLedger implements Ledger {
     // Every endorsing peer verifies the proposal; here they share one process, so they share the (pure) answer.
     let verifying = this.#verifiedProposals.get(signed);
     if (!verifying) {
-      verifying = verifySignatureAsync(creator, signed.getProposalBytes_asU8(), signed.getSignature_asU8());
+      verifying = creator.verifier(signed.getProposalBytes_asU8(), signed.getSignature_asU8());
       this.#verifiedProposals.set(signed, verifying);
     }
     const verified = await verifying;
@@ -719,7 +719,7 @@ class EmbeddedLedger implements Ledger {
       const { mspId, certificatePem } = parseIdentity(h.creator);
       creatorMspId = mspId;
       const creator = this.#msp.validate(mspId, certificatePem, h.timestampMs);
-      creatorOk = await verifySignatureAsync(creator, env.payloadBytes, env.signature);
+      creatorOk = await creator.verifier(env.payloadBytes, env.signature);
     } catch {
       creatorOk = false;
     }
@@ -728,7 +728,7 @@ class EmbeddedLedger implements Ledger {
         try {
           const { mspId, certificatePem } = parseIdentity(e.endorser);
           const id = this.#msp.validate(mspId, certificatePem, h.timestampMs);
-          const ok = await verifySignatureAsync(id, Buffer.concat([env.responsePayload, e.endorser]), e.signature);
+          const ok = await id.verifier(Buffer.concat([env.responsePayload, e.endorser]), e.signature);
           return ok ? { mspId, certificatePem, roles: id.roles } : null;
         } catch {
           return null;

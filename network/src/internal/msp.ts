@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject, verify, X509Certificate } from 'node:crypto';
+import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { type MessageVerifier, sharedCryptoPool } from '@c2m/identity';
 
 /** Fabric NodeOU roles an X.509 identity can carry (OU=client|peer|admin|orderer). */
@@ -9,7 +9,10 @@ export interface ValidatedIdentity {
   readonly certificatePem: string;
   readonly roles: ReadonlySet<MspRole>;
   readonly publicKey: KeyObject;
-  /** Verifies on the process's crypto thread (see @c2m/identity's CryptoPool). */
+  /**
+   * Checks a DER ECDSA signature over SHA-256(message) off the JavaScript thread, in batches on the process's
+   * crypto threads (@c2m/identity's CryptoPool), as a peer validates a block's transactions in parallel.
+   */
   readonly verifier: MessageVerifier;
   readonly validFromMs: number;
   readonly validToMs: number;
@@ -83,25 +86,4 @@ export class MspRegistry {
 
 function subjectCn(cert: X509Certificate): string {
   return /CN=([^\n]*)/.exec(cert.subject)?.[1] ?? cert.subject;
-}
-
-/** Verifies a DER ECDSA signature over SHA-256(message); the signer signed the digest, node hashes the message itself. */
-export function verifySignature(identity: ValidatedIdentity, message: Uint8Array, signature: Uint8Array): boolean {
-  try {
-    return verify('sha256', message, identity.publicKey, signature);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * As `verifySignature`, off the JavaScript thread: a block's signatures and every proposal's are verified in
- * batches on the crypto thread (as a peer validates a block's transactions in parallel).
- */
-export function verifySignatureAsync(
-  identity: ValidatedIdentity,
-  message: Uint8Array,
-  signature: Uint8Array,
-): Promise<boolean> {
-  return identity.verifier(message, signature);
 }
