@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { anchorsContract } from '@c2m/network';
 import { Orgs } from '@c2m/shared';
 import request from 'supertest';
-import { startTestPlatform, type TestPlatform } from './helpers.js';
+import { demoTokens, startTestPlatform, type TestPlatform } from './helpers.js';
 
 describe('GET /api/factories/:mspId/anchors (from the ledger, by time)', () => {
   let t: TestPlatform;
@@ -12,8 +12,7 @@ describe('GET /api/factories/:mspId/anchors (from the ledger, by time)', () => {
   const run = randomBytes(3).toString('hex');
   before(async () => {
     t = await startTestPlatform();
-    const res = await request(t.app.server).post('/api/auth/login').send({ username: 'financier', password: 'demo' });
-    tokens.financier = res.body.token;
+    Object.assign(tokens, await demoTokens(t, ['financier']));
     // Anchored straight on the ledger by the platform admin, in no particular time order.
     const admin = anchorsContract(t.platform.ledger, t.platform.identity.userIdentity('platform'));
     for (const [n, first, last] of [

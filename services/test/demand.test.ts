@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
-import { startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
+import { demoTokens, startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
 
 const DAYS = 84;
 const START = Date.parse('2026-06-01T00:00:00Z');
@@ -20,13 +20,7 @@ describe('demand signals and forecasts', () => {
 
   before(async () => {
     t = await startTestPlatform();
-    for (const u of ['brand', 'factory1']) {
-      const res = await request(t.app.server)
-        .post('/api/auth/login')
-        .send({ username: u, password: 'demo' })
-        .expect(200);
-      tokens[u] = res.body.token;
-    }
+    Object.assign(tokens, await demoTokens(t, ['brand', 'factory1']));
   });
   after(async () => {
     await t?.close();

@@ -8,7 +8,7 @@ import request from 'supertest';
 import { certifiedAt, statesFromHistory } from '../src/iot/device-registry.js';
 import { signPossessionChallenge } from '../src/iot/possession.js';
 import { loadOrCreateDevice, type SimulatedDevice } from '../src/iot/simulator.js';
-import { startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
+import { demoTokens, startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
 
 /**
  * Device identity over HTTP against the embedded ledger: proof of possession,
@@ -27,10 +27,7 @@ describe('device identity lifecycle', () => {
     t = await startTestPlatform();
     stateDir = await mkdtemp(path.join(os.tmpdir(), 'c2m-dev-'));
     tag = t.config.redisPrefix.slice(-6);
-    for (const u of ['factory1', 'factory2', 'certifier', 'financier']) {
-      const res = await api().post('/api/auth/login').send({ username: u, password: 'demo' }).expect(200);
-      tokens[u] = res.body.token;
-    }
+    Object.assign(tokens, await demoTokens(t, ['factory1', 'factory2', 'certifier', 'financier']));
   });
   after(async () => {
     await t?.close();

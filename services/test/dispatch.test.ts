@@ -17,7 +17,7 @@ import {
   solveDispatch,
 } from '../src/orders/solver.js';
 import { redisConnection } from '../src/queues.js';
-import { startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
+import { demoTokens, startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
 import { certify, provisionDevices } from './ingest-fixtures.js';
 
 const factory = (id: string, over: Partial<FactorySupply> = {}): FactorySupply => ({
@@ -221,10 +221,7 @@ describe('dispatch on the platform', () => {
 
   before(async () => {
     t = await startTestPlatform();
-    for (const u of ['brand', 'factory1', 'factory2']) {
-      const res = await request(t.app.server).post('/api/auth/login').send({ username: u, password: 'demo' });
-      tokens[u] = res.body.token;
-    }
+    Object.assign(tokens, await demoTokens(t, ['brand', 'factory1', 'factory2']));
   });
   after(async () => {
     await t?.close();

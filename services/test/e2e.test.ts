@@ -10,7 +10,7 @@ import { signPossessionChallenge } from '../src/iot/possession.js';
 import { loadOrCreateDevice, nextMessage, runSimulator, type SimulatedDevice, topicFor } from '../src/iot/simulator.js';
 import type { ProofBundle } from '../src/trace/proof-bundle.js';
 import { verifyProofBundle } from '../src/trace/verify-bundle.js';
-import { startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
+import { demoTokens, startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
 
 /**
  * The walking skeleton end to end, over HTTP and MQTT against real PostgreSQL,
@@ -27,13 +27,7 @@ describe('walking skeleton: order to verified proof bundle', () => {
 
   before(async () => {
     t = await startTestPlatform({ anchorBatchSize: 25, anchorIntervalMs: 300 });
-    for (const u of ['brand', 'factory1', 'factory2', 'certifier', 'financier']) {
-      const res = await request(t.app.server)
-        .post('/api/auth/login')
-        .send({ username: u, password: 'demo' })
-        .expect(200);
-      tokens[u] = res.body.token;
-    }
+    Object.assign(tokens, await demoTokens(t, ['brand', 'factory1', 'factory2', 'certifier', 'financier']));
   });
   after(async () => {
     await t?.close();

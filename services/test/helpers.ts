@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import pino from 'pino';
+import request from 'supertest';
 import { buildApp } from '../src/app.js';
 import { type Config, testConfig } from '../src/config.js';
 import { dropDatabase } from '../src/db/database.js';
@@ -72,4 +73,14 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Signs in the demo users (password `demo`) over HTTP and returns each one's bearer token. */
+export async function demoTokens(t: TestPlatform, usernames: readonly string[]): Promise<Record<string, string>> {
+  const tokens: Record<string, string> = {};
+  for (const username of usernames) {
+    const res = await request(t.app.server).post('/api/auth/login').send({ username, password: 'demo' }).expect(200);
+    tokens[username] = res.body.token;
+  }
+  return tokens;
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { signPossessionChallenge } from '../src/iot/possession.js';
 import { loadOrCreateDevice, type SimulatedDevice } from '../src/iot/simulator.js';
-import { type TestPlatform, waitFor } from './helpers.js';
+import { demoTokens, type TestPlatform, waitFor } from './helpers.js';
 
 /** A free TCP port on 127.0.0.1 (released before use; fine for a test). */
 export async function freePort(): Promise<number> {
@@ -109,8 +109,8 @@ export async function startRedis(): Promise<PrivateServer & { dir: string }> {
 }
 
 export async function login(t: TestPlatform, username: string): Promise<{ Authorization: string }> {
-  const res = await request(t.app.server).post('/api/auth/login').send({ username, password: 'demo' }).expect(200);
-  return { Authorization: `Bearer ${res.body.token}` };
+  const tokens = await demoTokens(t, [username]);
+  return { Authorization: `Bearer ${tokens[username]}` };
 }
 
 /**

@@ -3,15 +3,14 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { devicesContract } from '@c2m/network';
 import request from 'supertest';
-import { startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
+import { demoTokens, startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
 
 describe('ledger projection in the platform', () => {
   let t: TestPlatform;
   let token: string;
   before(async () => {
     t = await startTestPlatform();
-    const res = await request(t.app.server).post('/api/auth/login').send({ username: 'factory1', password: 'demo' });
-    token = res.body.token;
+    ({ factory1: token } = (await demoTokens(t, ['factory1'])) as { factory1: string });
   });
   after(async () => {
     await t?.close();

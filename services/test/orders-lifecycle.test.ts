@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
-import { startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
+import { demoTokens, startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
 import { certifiedDevicePerFactory } from './ingest-fixtures.js';
 
 /** Orders after posting: versioned edits guarded by If-Match, cancellation, drafts, and what accepted work freezes. */
@@ -26,10 +26,7 @@ describe('order lifecycle', () => {
 
   before(async () => {
     t = await startTestPlatform();
-    for (const u of ['brand', 'factory1', 'factory2']) {
-      const res = await api().post('/api/auth/login').send({ username: u, password: 'demo' }).expect(200);
-      tokens[u] = res.body.token;
-    }
+    Object.assign(tokens, await demoTokens(t, ['brand', 'factory1', 'factory2']));
     // Dispatch offers work only to factories with a certified device on a line.
     await certifiedDevicePerFactory(t, 'knit-01');
   });
