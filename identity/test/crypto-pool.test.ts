@@ -47,7 +47,9 @@ describe('CryptoPool (signing and verification on a worker thread)', () => {
     }
   });
 
-  it('finishes what it had when the thread stops, and starts a new thread for later work', async () => {
+  it('finishes what it had when the thread stops, and starts a new thread for later work', {
+    timeout: 10_000,
+  }, async () => {
     const pool = new CryptoPool();
     const signAlice = pool.signer(alice.privateKey);
     const inFlight = Array.from({ length: 50 }, (_, i) => signAlice(Buffer.from(`message ${i}`)));
