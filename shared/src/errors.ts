@@ -48,6 +48,8 @@ export const ErrorCodes = {
   LEDGER_UNAVAILABLE: 'LEDGER_UNAVAILABLE',
   // proofs
   PROOF_INVALID: 'PROOF_INVALID',
+  /** Every proof-verification thread is busy and the queue is full: retry later (HTTP 503). */
+  VERIFIER_BUSY: 'VERIFIER_BUSY',
   INTERNAL: 'INTERNAL',
 } as const;
 

@@ -40,3 +40,46 @@ export {
   type Role,
   Roles,
 } from './orgs.js';
+export type {
+  BatchTotals,
+  BundleAnchor,
+  BundleDevice,
+  BundleDeviceState,
+  BundleEvent,
+  BundleTransaction,
+  BundleVerification,
+  ProofBundleV2,
+  ProofCheck,
+} from './proof/bundle.js';
+export { fromBase64, toBase64 } from './proof/bytes.js';
+export { compositeKey } from './proof/fabric-tx.js';
+export {
+  BLOCK_SIGNATURE_TAG,
+  type BlockHeader,
+  type BlockProof,
+  blockHeaderHash,
+  blockSignedBytes,
+  type OrdererSignature,
+  type PinnedTrust,
+  ProofError,
+  type ProvenTransaction,
+  recordInProof,
+  type TransactionProof,
+  TrustedIdentities,
+  TX_PROOF_FORMAT,
+  verifyTransactionProof,
+  writtenRecord,
+} from './proof/ledger-proof.js';
+export {
+  defaultPolicy,
+  evaluatePolicy,
+  formatPolicy,
+  type Policy,
+  type PolicyIdentity,
+  PolicyParseError,
+  type PrincipalRole,
+  parsePolicy,
+  policyFromSignaturePolicyEnvelope,
+  policyOrgs,
+} from './proof/policy.js';
+export { certifiedAt, leafHash, merkleRoot, type VerifyBundleOptions, verifyBundle } from './proof/verify-bundle.js';

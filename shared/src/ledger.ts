@@ -1,3 +1,5 @@
+import type { TransactionProof } from './proof/ledger-proof.js';
+
 /**
  * The ledger interface every part of the platform talks to. The embedded
  * engine (`@c2m/network`, LEDGER=embedded) and the Fabric Gateway client
@@ -104,6 +106,14 @@ export interface Ledger {
   height(): Promise<number>;
   block(blockNumber: number): Promise<BlockSummary>;
   transaction(txId: string): Promise<TransactionInfo | undefined>;
+  /**
+   * What an offline verifier needs to prove the transaction committed VALID without any server: the committed
+   * envelope, its block's header and inclusion data, validation codes and the orderer's signature
+   * (shared/src/proof/ledger-proof.ts). Undefined for an unknown txId or a block written before blocks were signed.
+   * Optional until the Fabric client implements it (it has the same material: the block's data list and the
+   * SIGNATURES metadata).
+   */
+  transactionProof?(txId: string): Promise<TransactionProof | undefined>;
   /** Chaincode events of VALID transactions from a checkpoint on, in block order. */
   listen(
     checkpoint: LedgerCheckpoint,

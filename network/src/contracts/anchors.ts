@@ -1,4 +1,4 @@
-import type { AnchorRecord } from '@c2m/chaincode';
+import type { AnchorRecord, BatchTotals } from '@c2m/chaincode';
 import { type Ledger, type LedgerIdentity, Orgs } from '@c2m/shared';
 import {
   type Committed,
@@ -17,6 +17,8 @@ export interface BatchAnchor {
   readonly eventCount: number;
   readonly firstEventTime: string | Date;
   readonly lastEventTime: string | Date;
+  /** Per work order (events, units, QC passes and failures), committed in the anchor record. */
+  readonly totals?: Readonly<Record<string, BatchTotals>>;
 }
 
 export interface AnchorsContract {
@@ -43,6 +45,7 @@ export function anchorsContract(ledger: Ledger, identity: LedgerIdentity): Ancho
           String(a.eventCount),
           isoString(a.firstEventTime),
           isoString(a.lastEventTime),
+          a.totals ? JSON.stringify(a.totals) : '',
         ],
         endorsingOrganizations: [Orgs.platform, a.factoryMspId],
       }),

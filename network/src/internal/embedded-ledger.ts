@@ -2,16 +2,21 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
+  type BlockProof,
   type BlockSummary,
+  blockSignedBytes,
   type ChaincodeEvent,
   canonicalJson,
   type Ledger,
   type LedgerCheckpoint,
   type LedgerIdentity,
+  type OrdererSignature,
   Orgs,
   type ProposalOptions,
   type SubmittedTransaction,
   type TransactionInfo,
+  type TransactionProof,
+  TX_PROOF_FORMAT,
   type TxValidationCode,
   TxValidationCodes,
 } from '@c2m/shared';
@@ -89,6 +94,12 @@ export interface EmbeddedLedgerOptions {
   readonly contracts: readonly (new () => unknown)[];
   /** One peer identity (certificate with OU=peer) per org; it signs that org's endorsements. */
   readonly peers: Readonly<Record<string, LedgerIdentity>>;
+  /**
+   * The ordering service's identity, which signs every block (header and validation codes): a PlatformOrg
+   * identity with OU=orderer, or OU=peer as in the Fabric deployment where the orderer is a spec of the peer org.
+   * Defaults to PlatformOrg's peer.
+   */
+  readonly orderer?: LedgerIdentity;
   /** The channel's MSPs: each org's CA certificate (PEM). */
   readonly caCertificates: Readonly<Record<string, string>>;
   /** Fabric signature-policy syntax; defaults to `AND('PlatformOrg.peer', OutOf(1, <every other org>.peer))`. */
@@ -118,8 +129,19 @@ interface BlockRecord {
   readonly header: { readonly number: number; readonly previousHash: string; readonly dataHash: string };
   readonly config?: ChannelConfig;
   readonly data: readonly string[];
-  readonly metadata: { readonly validationCodes: readonly TxValidationCode[] };
+  readonly metadata: {
+    readonly validationCodes: readonly TxValidationCode[];
+    /**
+     * The orderer's signature over blockSignedBytes(channel, header, validationCodes) (@c2m/shared): unlike
+     * Fabric's TRANSACTIONS_FILTER, the validation codes are covered. Absent on the genesis block and on blocks
+     * of ledgers written before blocks were signed.
+     */
+    readonly ordererSignature?: OrdererSignature;
+  };
 }
+
+/** Orgs whose members may sign blocks (the Fabric deployment's BlockValidation: any PlatformOrg orderer or peer). */
+const ORDERER_MSP_IDS: readonly string[] = [Orgs.platform];
 
 interface Checked {
   readonly code: TxValidationCode;
@@ -215,6 +237,9 @@ class EmbeddedLedger implements Ledger {
   readonly #listeners = new Set<() => void>();
   readonly #verifiedProposals = new WeakMap<peer.SignedProposal, Promise<boolean>>();
   readonly #keyPolicies = new Map<string, Policy>();
+  readonly #orderer: LedgerIdentity | undefined;
+  /** Byte offset of each block in blocks.bin, for transaction proofs. */
+  readonly #blockOffsets: number[] = [];
   #pending: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
   #commitChain: Promise<void> = Promise.resolve();
@@ -250,6 +275,12 @@ class EmbeddedLedger implements Ledger {
       const validated = this.#msp.validate(mspId, identity.certificatePem, Date.now());
       if (!validated.roles.has('peer')) throw new IdentityError(`peer identity of ${mspId} lacks OU=peer`);
       this.#peers.set(mspId, { identity, serialized: serializeIdentity(mspId, identity.certificatePem) });
+    }
+    this.#orderer = options.orderer ?? options.peers[Orgs.platform];
+    if (this.#orderer) {
+      if (!ORDERER_MSP_IDS.includes(this.#orderer.mspId)) throw new IdentityError('the orderer must be of PlatformOrg');
+      const roles = this.#msp.validate(this.#orderer.mspId, this.#orderer.certificatePem, Date.now()).roles;
+      if (!roles.has('orderer') && !roles.has('peer')) throw new IdentityError('the orderer identity lacks OU=orderer');
     }
   }
 
@@ -295,6 +326,7 @@ class EmbeddedLedger implements Ledger {
     }
     const ledger = new EmbeddedLedger(options, config, blocks.file, pvt.file);
     try {
+      ledger.#blockOffsets.push(...blocks.offsets);
       if (genesis) await ledger.#replay(blocks.records, pvt.records);
       else await ledger.#writeGenesis(config);
     } catch (err) {
@@ -384,6 +416,30 @@ class EmbeddedLedger implements Ledger {
 
   async transaction(txId: string): Promise<TransactionInfo | undefined> {
     return this.#txs.get(txId);
+  }
+
+  /** The committed envelope with its block's header, transaction hashes, validation codes and orderer signature. */
+  async transactionProof(txId: string): Promise<TransactionProof | undefined> {
+    const info = this.#txs.get(txId);
+    if (!info) return undefined;
+    const offset = this.#blockOffsets[info.blockNumber];
+    if (offset === undefined) return undefined;
+    const record = JSON.parse((await this.#blockFile.read(offset)).toString('utf8')) as BlockRecord;
+    if (!record.metadata.ordererSignature) return undefined;
+    const block: BlockProof = {
+      header: record.header,
+      txHashes: record.data.map((d) => sha256(Buffer.from(d, 'base64')).toString('hex')),
+      validationCodes: record.metadata.validationCodes,
+      ordererSignature: record.metadata.ordererSignature,
+    };
+    return {
+      format: TX_PROOF_FORMAT,
+      txId,
+      blockNumber: info.blockNumber,
+      txIndex: info.txIndex,
+      envelope: record.data[info.txIndex]!,
+      block,
+    };
   }
 
   async listen(
@@ -632,7 +688,7 @@ class EmbeddedLedger implements Ledger {
   async #writeGenesis(config: ChannelConfig): Promise<void> {
     const header = { number: 0, previousHash: ZERO_HASH, dataHash: dataHash({ config, data: [] }) };
     const record: BlockRecord = { header, config, data: [], metadata: { validationCodes: [] } };
-    await this.#blockFile.append([Buffer.from(canonicalJson(record))]);
+    this.#blockOffsets.push(...(await this.#blockFile.append([Buffer.from(canonicalJson(record))])));
     this.#applyBlock(record, []);
   }
 
@@ -654,10 +710,15 @@ class EmbeddedLedger implements Ledger {
       });
       const data = batch.map((p) => Buffer.from(p.envelope).toString('base64'));
       const header = { number, previousHash: this.#lastHash, dataHash: dataHash({ data }) };
-      const record: BlockRecord = { header, data, metadata: { validationCodes: checked.map((c) => c.code) } };
+      const validationCodes = checked.map((c) => c.code);
+      const record: BlockRecord = {
+        header,
+        data,
+        metadata: { validationCodes, ordererSignature: await this.#signBlock(header, validationCodes) },
+      };
       // Private data first: a block on disk must never reference private writes that were lost.
       await this.#pvtFile.append(pvtRecords);
-      await this.#blockFile.append([Buffer.from(canonicalJson(record))]);
+      this.#blockOffsets.push(...(await this.#blockFile.append([Buffer.from(canonicalJson(record))])));
       this.#applyBlock(record, checked, privateByTx);
       batch.forEach((p, i) => {
         p.resolve({ blockNumber: number, txIndex: i, code: checked[i]!.code });
@@ -668,6 +729,40 @@ class EmbeddedLedger implements Ledger {
       // The file may now hold a block this process has not applied; refuse further writes until reopened.
       this.#closed = true;
     }
+  }
+
+  /** The orderer signs what it cut: header (which hashes the envelopes) and the validation codes. */
+  async #signBlock(
+    header: BlockRecord['header'],
+    validationCodes: readonly TxValidationCode[],
+  ): Promise<OrdererSignature | undefined> {
+    if (!this.#orderer) return undefined;
+    const signature = await signMessage(this.#orderer, blockSignedBytes(this.channel, header, validationCodes));
+    return {
+      mspId: this.#orderer.mspId,
+      certificatePem: this.#orderer.certificatePem,
+      signature: Buffer.from(signature).toString('base64'),
+    };
+  }
+
+  /** Re-verifies a block's orderer signature on open; `atMs` is the block's latest transaction time. */
+  async #checkBlockSignature(record: BlockRecord, atMs: number): Promise<void> {
+    const sig = record.metadata.ordererSignature!;
+    const n = record.header.number;
+    if (!ORDERER_MSP_IDS.includes(sig.mspId)) throw new LedgerCorruptError(`block ${n} is signed by ${sig.mspId}`);
+    let ok = false;
+    try {
+      const id = this.#msp.validate(sig.mspId, sig.certificatePem, atMs);
+      ok =
+        (id.roles.has('orderer') || id.roles.has('peer')) &&
+        (await id.verifier(
+          blockSignedBytes(this.channel, record.header, record.metadata.validationCodes),
+          Buffer.from(sig.signature, 'base64'),
+        ));
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new LedgerCorruptError(`block ${n}: the orderer's signature does not verify`);
   }
 
   /**
@@ -912,6 +1007,7 @@ class EmbeddedLedger implements Ledger {
       privateByTx.set(txId, writes);
     }
     let previous = ZERO_HASH;
+    let signing = false;
     for (const [i, bytes] of blockRecords.entries()) {
       let record: BlockRecord;
       try {
@@ -926,6 +1022,12 @@ class EmbeddedLedger implements Ledger {
         throw new LedgerCorruptError(`block ${i} data does not match its data hash`);
       if (i > 0 && record.config) throw new LedgerCorruptError(`block ${i}: configuration updates are not supported`);
       const checked = i === 0 ? [] : await this.#validateBlock(record.data.map((d) => Buffer.from(d, 'base64')));
+      // Ledgers written before blocks were signed have an unsigned prefix; after the first signed block, every one is.
+      if (record.metadata.ordererSignature) {
+        signing = true;
+        const latest = Math.max(0, ...checked.map((c) => c.timestampMs));
+        await this.#checkBlockSignature(record, latest > 0 ? latest : Date.now());
+      } else if (signing) throw new LedgerCorruptError(`block ${i} is not signed by the orderer`);
       checked.forEach((c, t) => {
         if (c.code !== record.metadata.validationCodes[t]) {
           throw new LedgerCorruptError(

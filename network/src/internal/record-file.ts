@@ -24,13 +24,16 @@ export class RecordFile {
   }
 
   /** Opens (creating if needed), returns the intact records and how many torn bytes were truncated. */
-  static async open(path: string): Promise<{ file: RecordFile; records: Buffer[]; truncatedBytes: number }> {
+  static async open(
+    path: string,
+  ): Promise<{ file: RecordFile; records: Buffer[]; offsets: number[]; truncatedBytes: number }> {
     // O_DSYNC: a write returns once its data is on stable storage, as write + fdatasync would, in one
     // round trip through libuv's pool instead of two (each round trip also waits for a busy event loop).
     const handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC);
     try {
       const data = await handle.readFile();
       const records: Buffer[] = [];
+      const offsets: number[] = [];
       let offset = 0;
       while (offset < data.length) {
         if (offset + HEADER > data.length) break;
@@ -44,6 +47,7 @@ export class RecordFile {
           throw new RecordFileCorruptError(`${path}: record at byte ${offset} fails its checksum`);
         }
         records.push(Buffer.from(body));
+        offsets.push(offset);
         offset = end;
       }
       const truncatedBytes = data.length - offset;
@@ -51,17 +55,22 @@ export class RecordFile {
         await handle.truncate(offset);
         await handle.datasync();
       }
-      return { file: new RecordFile(handle, offset), records, truncatedBytes };
+      return { file: new RecordFile(handle, offset), records, offsets, truncatedBytes };
     } catch (err) {
       await handle.close();
       throw err;
     }
   }
 
-  async append(bodies: readonly Uint8Array[]): Promise<void> {
-    if (bodies.length === 0) return;
+  /** Appends records; returns the byte offset of each, for `read`. */
+  async append(bodies: readonly Uint8Array[]): Promise<number[]> {
+    if (bodies.length === 0) return [];
     const parts: Buffer[] = [];
+    const offsets: number[] = [];
+    let at = this.#size;
     for (const body of bodies) {
+      offsets.push(at);
+      at += HEADER + body.length;
       const header = Buffer.alloc(HEADER);
       header.writeUInt32BE(body.length, 0);
       sha256(body).copy(header, 4);
@@ -74,6 +83,19 @@ export class RecordFile {
       written += bytesWritten;
     }
     this.#size += buf.length;
+    return offsets;
+  }
+
+  /** The record at a byte offset `append` or `open` gave, its checksum checked again. */
+  async read(offset: number): Promise<Buffer> {
+    const header = Buffer.alloc(HEADER);
+    await this.#handle.read(header, 0, HEADER, offset);
+    const body = Buffer.alloc(header.readUInt32BE(0));
+    await this.#handle.read(body, 0, body.length, offset + HEADER);
+    if (!sha256(body).equals(header.subarray(4))) {
+      throw new RecordFileCorruptError(`record at byte ${offset} fails its checksum`);
+    }
+    return body;
   }
 
   get size(): number {

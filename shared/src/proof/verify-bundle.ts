@@ -1,0 +1,475 @@
+/**
+ * The offline verifier of proof bundles: one logic for the CLI, the server
+ * (in a worker thread) and the browser, on WebCrypto only. It trusts nothing
+ * in the bundle; everything is checked against what the verifier pins (org
+ * CAs, the endorsement policy, the channel and the orderer orgs):
+ *
+ * - every block proof: data hash, header hash, the orderer's signature over
+ *   header and validation codes;
+ * - every transaction: in its block, VALID, creator and endorsement
+ *   signatures, certificates chained to the pinned CAs, the endorsement
+ *   policy (key-level where an earlier proven transaction set one);
+ * - the work order, each anchor and each device's whole record history are
+ *   the records those transactions wrote, field by field;
+ * - every event: canonical, its leaf hash, a Merkle path to its proven
+ *   anchor's root, the device's signature with the key in force at the event's
+ *   time, the device certified then, the work order and factory.
+ *
+ * VERIFIED (valid) only when every check passes; the checks say what was not proven.
+ */
+import { canonicalJson } from '../canonical.js';
+import type {
+  BatchTotals,
+  BundleAnchor,
+  BundleDevice,
+  BundleDeviceState,
+  BundleVerification,
+  ProofBundleV2,
+  ProofCheck,
+} from './bundle.js';
+import { concat, fromBase64Url, fromHex, pemToDer, sha256, toHex, utf8 } from './bytes.js';
+import {
+  type BlockProof,
+  learnKeyPolicies,
+  type PinnedTrust,
+  ProofError,
+  type ProvenTransaction,
+  TrustedIdentities,
+  verifyBlockProof,
+  verifyTransaction,
+  writtenRecord,
+} from './ledger-proof.js';
+import { formatPolicy, type Policy, parsePolicy } from './policy.js';
+import { certificateFingerprint, parseCertificatePem, parseSpki, verifyRaw } from './x509.js';
+
+export interface VerifyBundleOptions {
+  /** Pinned trust; without it nothing can be proven, and the result says so. */
+  readonly trust?: Omit<PinnedTrust, 'endorsementPolicy'> & { readonly endorsementPolicy: string | Policy };
+  /** Time for certificate validity of device certificates; defaults to now. */
+  readonly at?: Date;
+}
+
+/** Ledger key prefixes of the chaincode's records (chaincode/src/lib/keys.ts). */
+const Keys = { device: 'c2m.device', workOrder: 'c2m.workOrder', anchor: 'c2m.anchor' } as const;
+const MAX_NAMED = 5;
+
+class Tally {
+  ok = 0;
+  readonly failing: string[] = [];
+  fail(label: string) {
+    this.failing.push(label);
+  }
+  check(name: string, total: number): ProofCheck {
+    const more = this.failing.length > MAX_NAMED ? ` and ${this.failing.length - MAX_NAMED} more` : '';
+    return {
+      name,
+      ok: this.failing.length === 0 && this.ok === total,
+      detail: `${this.ok}/${total}${this.failing.length ? `; failing: ${this.failing.slice(0, MAX_NAMED).join(', ')}${more}` : ''}`,
+    };
+  }
+}
+
+interface DeviceRecordView {
+  deviceId: string;
+  ownerMspId: string;
+  certificateFingerprint: string;
+  publicKeyPem: string;
+  status: string;
+  validUntil: string | null;
+  revision: number;
+  lastChange: { at: string };
+}
+
+interface AnchorRecordView {
+  batchId: string;
+  factoryMspId: string;
+  merkleRootHex: string;
+  eventCount: number;
+  txId: string;
+  totals?: Record<string, BatchTotals>;
+}
+
+interface WorkOrderRecordView {
+  workOrderId: string;
+  orderId: string;
+  brandMspId: string;
+  factoryMspId: string;
+  termsHash: string;
+}
+
+const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Same rule as the services: the last state in force at `t` is CERTIFIED and not expired. */
+export function certifiedAt(states: readonly BundleDeviceState[], t: number): boolean {
+  let current: BundleDeviceState | undefined;
+  for (const s of states) {
+    if (Date.parse(s.from) <= t) current = s;
+    else break;
+  }
+  return (
+    current !== undefined &&
+    current.status === 'CERTIFIED' &&
+    current.validUntil !== undefined &&
+    t < Date.parse(current.validUntil)
+  );
+}
+
+function keyInForce(states: readonly BundleDeviceState[], t: number): string | undefined {
+  let key: string | undefined;
+  for (const s of states) if (Date.parse(s.from) <= t) key = s.publicKeyPem ?? key;
+  return key;
+}
+
+export async function merkleRoot(leaf: Uint8Array, proof: BundleEventProof): Promise<string> {
+  let node = leaf;
+  for (const step of proof) {
+    const sibling = fromHex(step.hash);
+    if (sibling.length !== 32) throw new Error('Merkle sibling is not 32 bytes');
+    if (step.position === 'left') node = await sha256(concat(sibling, node));
+    else if (step.position === 'right') node = await sha256(concat(node, sibling));
+    else throw new Error('Merkle step position is neither left nor right');
+  }
+  return toHex(node);
+}
+type BundleEventProof = ProofBundleV2['events'][number]['proof'];
+
+export function leafHash(message: string): Promise<Uint8Array> {
+  return sha256(concat(new Uint8Array([0]), utf8(message)));
+}
+
+interface Body {
+  deviceId: string;
+  seq: number;
+  time: string;
+  data: Record<string, unknown>;
+}
+
+function parseBody(message: string): Body {
+  const b = JSON.parse(message) as Partial<Body> | null;
+  if (
+    !b ||
+    typeof b !== 'object' ||
+    typeof b.deviceId !== 'string' ||
+    !Number.isSafeInteger(b.seq) ||
+    typeof b.time !== 'string' ||
+    Number.isNaN(Date.parse(b.time)) ||
+    !b.data ||
+    typeof b.data !== 'object'
+  ) {
+    throw new Error('not a device message body');
+  }
+  // One event has one byte form; a non-canonical body would be a second leaf for the same event.
+  if (canonicalJson(b) !== message) throw new Error('body is not canonical JSON');
+  return b as Body;
+}
+
+function sameTrust(bundle: ProofBundleV2, trust: PinnedTrust): string | undefined {
+  if (canonicalJson(bundle.caCertificates) !== canonicalJson(trust.caCertificates)) {
+    return "the bundle's CA certificates differ from the pinned ones";
+  }
+  try {
+    if (formatPolicy(parsePolicy(bundle.endorsementPolicy)) !== formatPolicy(trust.endorsementPolicy)) {
+      return "the bundle's endorsement policy differs from the pinned one";
+    }
+    if (bundle.endorsementPolicy !== bundle.endorsementPolicy.trim()) return 'endorsement policy has stray spaces';
+  } catch (err) {
+    return `the bundle's endorsement policy does not parse: ${errText(err)}`;
+  }
+  return undefined;
+}
+
+export async function verifyBundle(
+  bundle: ProofBundleV2,
+  options: VerifyBundleOptions = {},
+): Promise<BundleVerification> {
+  const checks: ProofCheck[] = [];
+  const totals = { events: 0, units: 0, qcPass: 0, qcFail: 0, batches: 0, batchesWithoutTotals: 0 };
+  const done = (): BundleVerification => ({ valid: checks.length > 0 && checks.every((c) => c.ok), checks, totals });
+  if (!options.trust) {
+    checks.push({
+      name: 'trust-anchors',
+      ok: false,
+      detail:
+        "no pinned CA certificates and endorsement policy: the bundle's own prove nothing, so nothing was checked",
+    });
+    return done();
+  }
+  const trust: PinnedTrust = {
+    ...options.trust,
+    endorsementPolicy:
+      typeof options.trust.endorsementPolicy === 'string'
+        ? parsePolicy(options.trust.endorsementPolicy)
+        : options.trust.endorsementPolicy,
+  };
+  checks.push({
+    name: 'trust-anchors',
+    ok: true,
+    detail: `pinned by the verifier: CAs of ${Object.keys(trust.caCertificates).sort().join(', ')}; policy ${formatPolicy(trust.endorsementPolicy)}; orderer org ${trust.ordererMspIds.join(', ')}`,
+  });
+  if (!bundle || typeof bundle !== 'object' || bundle.version !== 2) {
+    checks.push({ name: 'format', ok: false, detail: `unknown bundle version ${String(bundle?.version)}` });
+    return done();
+  }
+  const mismatch = sameTrust(bundle, trust);
+  checks.push({ name: 'format', ok: !mismatch, detail: mismatch ?? 'version 2; CAs and policy as pinned' });
+  const ids = new TrustedIdentities(trust);
+
+  // Blocks.
+  const blockHashes = new Map<number, string>();
+  const blocks = Object.entries(bundle.blocks ?? {});
+  const blockTally = new Tally();
+  for (const [key, block] of blocks) {
+    try {
+      if (key !== String(block.header.number)) throw new ProofError(`listed as block ${key}`);
+      blockHashes.set(block.header.number, await verifyBlockProof(block, ids, Date.now()));
+      blockTally.ok++;
+    } catch (err) {
+      blockTally.fail(`block ${key} (${errText(err)})`);
+    }
+  }
+  checks.push(blockTally.check('blocks signed by the orderer', blocks.length));
+
+  // Transactions, in ledger order, so key-level policies set by earlier ones apply to later ones.
+  const proven = new Map<string, ProvenTransaction>();
+  const keyPolicies = new Map<string, Policy>();
+  const txs = Object.entries(bundle.transactions ?? {}).sort(
+    ([, a], [, b]) => a.blockNumber - b.blockNumber || a.txIndex - b.txIndex,
+  );
+  const txTally = new Tally();
+  for (const [txId, t] of txs) {
+    try {
+      const block = bundle.blocks?.[String(t.blockNumber)] as BlockProof | undefined;
+      const hash = blockHashes.get(t.blockNumber);
+      if (!block || !hash) throw new ProofError(`block ${t.blockNumber} is not proven`);
+      const p = await verifyTransaction(t.envelope, t.txIndex, block, hash, ids, keyPolicies);
+      if (p.txId !== txId)
+        throw new ProofError(`listed as ${txId.slice(0, 12)}…, the envelope is ${p.txId.slice(0, 12)}…`);
+      learnKeyPolicies(p, keyPolicies);
+      proven.set(txId, p);
+      txTally.ok++;
+    } catch (err) {
+      txTally.fail(`${txId.slice(0, 12)}… (${errText(err)})`);
+    }
+  }
+  checks.push(txTally.check('transactions committed VALID and endorsed per the pinned policy', txs.length));
+
+  // The work order.
+  const wo = bundle.workOrder;
+  {
+    let detail = '';
+    try {
+      if (!wo?.ledger) throw new ProofError('the work order is not on the ledger');
+      const tx = proven.get(wo.ledger.txId);
+      if (!tx || tx.blockNumber !== wo.ledger.blockNumber) throw new ProofError('its transaction is not proven');
+      const r = writtenRecord<WorkOrderRecordView>(tx, Keys.workOrder, wo.id);
+      if (!r) throw new ProofError('its transaction did not write this work order');
+      for (const f of ['orderId', 'brandMspId', 'factoryMspId', 'termsHash'] as const) {
+        if (r[f] !== wo[f]) throw new ProofError(`${f} differs from the ledger record`);
+      }
+      if (r.workOrderId !== wo.id) throw new ProofError('id differs from the ledger record');
+      detail = `committed in block ${tx.blockNumber} by ${wo.brandMspId} for ${wo.factoryMspId} (quantity is in the private terms, bound by termsHash, not checked)`;
+      checks.push({ name: 'work order on the ledger', ok: true, detail });
+    } catch (err) {
+      checks.push({ name: 'work order on the ledger', ok: false, detail: errText(err) });
+    }
+  }
+
+  // Anchors.
+  const provenAnchors = new Set<string>();
+  const anchors = Object.entries(bundle.anchors ?? {});
+  const anchorTally = new Tally();
+  for (const [batchId, a] of anchors) {
+    try {
+      checkAnchor(batchId, a, proven, blockHashes, wo?.factoryMspId);
+      provenAnchors.add(batchId);
+      anchorTally.ok++;
+      totals.batches++;
+      const t = a.totals?.[wo.id];
+      if (!a.totals) totals.batchesWithoutTotals++;
+      else if (t) {
+        totals.events += t.events;
+        totals.units += t.units;
+        totals.qcPass += t.qcPass;
+        totals.qcFail += t.qcFail;
+      }
+    } catch (err) {
+      anchorTally.fail(`${batchId} (${errText(err)})`);
+    }
+  }
+  checks.push(anchorTally.check('anchors proven on the ledger (offline)', anchors.length));
+  if (anchors.length === 0) checks.push({ name: 'anchors', ok: false, detail: 'the bundle holds no anchors' });
+
+  // Devices: their whole record history from proven transactions.
+  const deviceStates = new Map<string, readonly BundleDeviceState[]>();
+  const devices = Object.entries(bundle.devices ?? {});
+  const deviceTally = new Tally();
+  for (const [deviceId, d] of devices) {
+    try {
+      deviceStates.set(deviceId, await checkDevice(deviceId, d, proven, ids, options.at ?? new Date()));
+      deviceTally.ok++;
+    } catch (err) {
+      deviceTally.fail(`${deviceId} (${errText(err)})`);
+    }
+  }
+  checks.push(deviceTally.check('device certificates and histories bound to ledger records', devices.length));
+
+  // Events.
+  const events = Array.isArray(bundle.events) ? bundle.events : [];
+  const leaves = new Tally();
+  const paths = new Tally();
+  const signatures = new Tally();
+  const certified = new Tally();
+  const belongs = new Tally();
+  const seen = new Set<string>();
+  for (const [i, e] of events.entries()) {
+    let label = `event ${i}`;
+    let body: Body | undefined;
+    try {
+      body = parseBody(e.message);
+      label = `${body.deviceId}#${body.seq}`;
+      if (seen.has(label)) throw new Error('duplicate event');
+      seen.add(label);
+    } catch (err) {
+      label = `${label} (${errText(err)})`;
+    }
+    const leaf = await leafHash(String(e.message));
+    if (toHex(leaf) === e.leafHash) leaves.ok++;
+    else leaves.fail(label);
+    try {
+      const anchor = bundle.anchors?.[e.batchId];
+      if (!anchor || !provenAnchors.has(e.batchId)) throw new Error('batch not proven');
+      if ((await merkleRoot(leaf, e.proof)) === anchor.merkleRoot) paths.ok++;
+      else paths.fail(label);
+    } catch (err) {
+      paths.fail(`${label} (${errText(err)})`);
+    }
+    const states = body ? deviceStates.get(body.deviceId) : undefined;
+    if (!body || !states) {
+      for (const t of [signatures, certified, belongs]) t.fail(body ? `${label} (device not proven)` : label);
+      continue;
+    }
+    const t = Date.parse(body.time);
+    try {
+      const pem = keyInForce(states, t);
+      if (!pem) throw new Error('no key in force');
+      if (await verifyRaw(parseSpki(pemToDer(pem)), utf8(e.message), fromBase64Url(e.sig))) signatures.ok++;
+      else signatures.fail(label);
+    } catch (err) {
+      signatures.fail(`${label} (${errText(err)})`);
+    }
+    if (certifiedAt(states, t)) certified.ok++;
+    else certified.fail(label);
+    const device = bundle.devices?.[body.deviceId];
+    if (body.data.workOrderId === wo?.id && device?.factoryMspId === wo?.factoryMspId) belongs.ok++;
+    else belongs.fail(label);
+  }
+  const n = events.length;
+  if (n > 0) {
+    checks.push(leaves.check('leaf hashes recompute from the signed messages', n));
+    checks.push(paths.check('Merkle paths reach proven anchored roots', n));
+    checks.push(signatures.check('device signatures with the ledger key in force', n));
+    checks.push(certified.check('device certified at event time', n));
+    checks.push(belongs.check('events belong to this work order and factory', n));
+  }
+  checks.push({
+    name: 'totals',
+    ok: true,
+    detail: `${totals.units} units, ${totals.events} events, QC ${totals.qcPass} passed / ${totals.qcFail} failed in ${totals.batches - totals.batchesWithoutTotals} batches with committed totals${totals.batchesWithoutTotals ? `; ${totals.batchesWithoutTotals} older batches carry no totals (their events are counted only if the bundle holds them)` : ''}; ${n} full events checked`,
+  });
+  checks.push(
+    bundle.publicCheckpoint === undefined
+      ? { name: 'public-checkpoint', ok: true, detail: 'not present (the bundle claims none)' }
+      : {
+          name: 'public-checkpoint',
+          ok: false,
+          detail: 'the bundle claims a public checkpoint, which this verifier cannot check yet',
+        },
+  );
+  return done();
+}
+
+function checkAnchor(
+  batchId: string,
+  a: BundleAnchor,
+  proven: ReadonlyMap<string, ProvenTransaction>,
+  blockHashes: ReadonlyMap<number, string>,
+  factoryMspId: string | undefined,
+): void {
+  const tx = proven.get(a.txId);
+  if (!tx) throw new ProofError('anchor transaction not proven');
+  if (tx.blockNumber !== a.blockNumber || blockHashes.get(a.blockNumber) !== a.blockHash) {
+    throw new ProofError('block number or hash differs from the proof');
+  }
+  const r = writtenRecord<AnchorRecordView>(tx, Keys.anchor, batchId);
+  if (!r) throw new ProofError('the transaction did not write this anchor');
+  if (
+    r.batchId !== a.batchId ||
+    r.factoryMspId !== a.factoryMspId ||
+    r.merkleRootHex !== a.merkleRoot ||
+    r.eventCount !== a.eventCount ||
+    r.txId !== a.txId ||
+    canonicalJson(r.totals ?? null) !== canonicalJson(a.totals ?? null)
+  ) {
+    throw new ProofError('differs from the anchor record the ledger holds');
+  }
+  if (a.factoryMspId !== factoryMspId) throw new ProofError('anchored for another factory');
+}
+
+async function checkDevice(
+  deviceId: string,
+  d: BundleDevice,
+  proven: ReadonlyMap<string, ProvenTransaction>,
+  ids: TrustedIdentities,
+  now: Date,
+): Promise<BundleDeviceState[]> {
+  if (!Array.isArray(d.ledgerTxIds) || d.ledgerTxIds.length === 0) throw new ProofError('no ledger history');
+  const records: DeviceRecordView[] = [];
+  for (const txId of d.ledgerTxIds) {
+    const tx = proven.get(txId);
+    if (!tx) throw new ProofError(`history transaction ${txId.slice(0, 12)}… not proven`);
+    const r = writtenRecord<DeviceRecordView>(tx, Keys.device, deviceId);
+    if (!r) throw new ProofError(`transaction ${txId.slice(0, 12)}… did not write this device`);
+    // Revisions 1, 2, … with none left out: a suspension cannot be dropped from the middle of the history.
+    if (r.revision !== records.length + 1 || r.deviceId !== deviceId) {
+      throw new ProofError('history is not the complete sequence of record revisions');
+    }
+    records.push(r);
+  }
+  const latest = records[records.length - 1]!;
+  const states: BundleDeviceState[] = records.map((r) => ({
+    from: r.lastChange.at,
+    status: r.status,
+    ...(r.validUntil ? { validUntil: r.validUntil } : {}),
+    publicKeyPem: r.publicKeyPem,
+    certificateFingerprint: r.certificateFingerprint,
+  }));
+  if (canonicalJson(states) !== canonicalJson(d.states)) throw new ProofError('states differ from the ledger history');
+  if (
+    d.factoryMspId !== latest.ownerMspId ||
+    d.certificateFingerprint !== latest.certificateFingerprint ||
+    d.publicKeyPem !== latest.publicKeyPem
+  ) {
+    throw new ProofError('differs from the latest ledger record');
+  }
+  // Every certificate the device held: issued by its factory's CA, the fingerprint and key the ledger recorded.
+  const held = new Map(records.map((r) => [r.certificateFingerprint, r.publicKeyPem]));
+  const certs = d.certificates ?? {};
+  if (canonicalJson(Object.keys(certs).sort()) !== canonicalJson([...held.keys()].sort())) {
+    throw new ProofError('certificates are not exactly those the ledger records');
+  }
+  if (certs[latest.certificateFingerprint] !== d.certificatePem)
+    throw new ProofError('certificatePem is not the current one');
+  for (const [fp, keyPem] of held) {
+    const pem = certs[fp]!;
+    const cert = await ids
+      .certificate(d.factoryMspId, pem, Date.parse(records[0]!.lastChange.at))
+      .catch(() => ids.certificate(d.factoryMspId, pem, now.getTime()));
+    if ((await certificateFingerprint(cert)) !== fp)
+      throw new ProofError('certificate fingerprint differs from the ledger');
+    if (toHex(cert.publicKey.spki) !== toHex(pemToDer(keyPem))) {
+      throw new ProofError('certificate key differs from the ledger key');
+    }
+    parseCertificatePem(pem);
+  }
+  return states;
+}
