@@ -3,7 +3,7 @@ import { DevicesContract } from './contracts/devices-contract.js';
 import { OrgsContract } from './contracts/orgs-contract.js';
 import { WorkOrdersContract } from './contracts/work-orders-contract.js';
 
-export type { AnchorRecord } from './contracts/anchors-contract.js';
+export type { AnchorRecord, BatchTotals } from './contracts/anchors-contract.js';
 export {
   type CertificationAnswer,
   type DeviceAction,

@@ -33,10 +33,69 @@ describe('anchors', () => {
     await assert.rejects(anchors.readAnchor('nope'), { code: ErrorCodes.ANCHOR_NOT_FOUND });
   });
 
+  it('commits per-work-order totals in the anchor and refuses totals that do not add up', async () => {
+    const anchors = anchorsContract(net.ledger, net.admin);
+    const totals = {
+      'WO-2': { events: 400, units: 4000, qcPass: 3, qcFail: 1 },
+      'WO-1': { events: 600, units: 1, qcPass: 0, qcFail: 0 },
+    };
+    const a = await anchors.anchorBatch({ ...batch('tot-1'), factoryMspId: Orgs.factory2, totals });
+    assert.deepEqual(a.record.totals, totals);
+    assert.deepEqual(Object.keys((await anchors.readAnchor('tot-1')).totals ?? {}), ['WO-1', 'WO-2']);
+    // Anchors without totals (the six-field form) stay valid and readable.
+    assert.equal(
+      (await anchors.anchorBatch({ ...batch('tot-0'), factoryMspId: Orgs.factory2 })).record.totals,
+      undefined,
+    );
+    const hostile: [string, unknown][] = [
+      ['more events than the batch', { a: { events: 1001, units: 0, qcPass: 0, qcFail: 0 } }],
+      ['negative units', { a: { events: 1, units: -1, qcPass: 0, qcFail: 0 } }],
+      ['fractional', { a: { events: 1.5, units: 0, qcPass: 0, qcFail: 0 } }],
+      ['QC beyond events', { a: { events: 1, units: 0, qcPass: 2, qcFail: 0 } }],
+      ['extra field', { a: { events: 1, units: 0, qcPass: 0, qcFail: 0, bonus: 1 } }],
+      ['missing field', { a: { events: 1, units: 0, qcPass: 0 } }],
+      ['bad work order id', { 'a|b\u0000': { events: 1, units: 0, qcPass: 0, qcFail: 0 } }],
+      ['not an object', [1, 2]],
+      ['zero events', { a: { events: 0, units: 0, qcPass: 0, qcFail: 0 } }],
+      [
+        'too many work orders',
+        Object.fromEntries(
+          Array.from({ length: 257 }, (_, i) => [`w${i}`, { events: 1, units: 0, qcPass: 0, qcFail: 0 }]),
+        ),
+      ],
+    ];
+    for (const [what, t] of hostile) {
+      await assert.rejects(
+        anchors.anchorBatch({
+          ...batch(`tot-${what.replace(/\W/g, '')}`),
+          factoryMspId: Orgs.factory2,
+          totals: t as never,
+        }),
+        { code: ErrorCodes.VALIDATION_FAILED },
+        what,
+      );
+    }
+    const raw = await net.ledger
+      .submit(net.admin, 'Anchors:AnchorBatch', {
+        arguments: [
+          'tot-raw',
+          Orgs.factory2,
+          'ab'.repeat(32),
+          '1',
+          '2026-01-01T00:00:00Z',
+          '2026-01-01T00:00:00Z',
+          '{not json',
+        ],
+        endorsingOrganizations: [Orgs.platform, Orgs.factory2],
+      })
+      .catch((e: unknown) => e);
+    assert.equal((raw as { code: string }).code, ErrorCodes.VALIDATION_FAILED);
+  });
+
   it('fails the endorsement policy when only the platform endorses', async () => {
     const err = await net.ledger
       .submit(net.admin, 'Anchors:AnchorBatch', {
-        arguments: ['b-3', Orgs.factory1, 'ab'.repeat(32), '1', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'],
+        arguments: ['b-3', Orgs.factory1, 'ab'.repeat(32), '1', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', ''],
         endorsingOrganizations: [Orgs.platform],
       })
       .catch((e: unknown) => e);

@@ -7,6 +7,7 @@ import { KeyPrefixes, recordKey, TimeIndexes, timeIndexKey } from '../lib/keys.j
 import { INDEX_VALUE, readRecord, writeRecord } from '../lib/marshal.js';
 import { indexPage } from '../lib/pages.js';
 import { txTime } from '../lib/time.js';
+import { batchTotals } from '../lib/totals.js';
 import { hex, id, isoTime, positiveInt } from '../lib/validate.js';
 
 export interface AnchorRecord {
@@ -20,6 +21,18 @@ export interface AnchorRecord {
   readonly anchoredAt: string;
   readonly anchoredBy: Actor;
   readonly txId: string;
+  /**
+   * Per work order: events, units produced and QC passes/failures in the batch, so a financier proves a work
+   * order's production from its anchors alone. Absent on anchors written before totals existed.
+   */
+  readonly totals?: Readonly<Record<string, BatchTotals>>;
+}
+
+export interface BatchTotals {
+  readonly events: number;
+  readonly units: number;
+  readonly qcPass: number;
+  readonly qcFail: number;
 }
 
 const MAX_PAGE = 200;
@@ -40,19 +53,24 @@ export class AnchorsContract extends Contract {
     eventCount: string,
     firstEventTime: string,
     lastEventTime: string,
+    totalsJson: string,
   ): Promise<string> {
     const by = requirePlatformRole(ctx, Roles.admin, 'AnchorBatch');
+    const eventTotal = positiveInt('eventCount', eventCount);
+    // Optional for callers of the six-argument form: '' (or absent) writes no totals.
+    const totals = totalsJson ? batchTotals('totalsJson', totalsJson, eventTotal) : undefined;
     const record: AnchorRecord = {
       docType: 'anchor',
       batchId: id('batchId', batchId),
       factoryMspId: id('factoryMspId', factoryMspId),
       merkleRootHex: hex('merkleRootHex', merkleRootHex, 32),
-      eventCount: positiveInt('eventCount', eventCount),
+      eventCount: eventTotal,
       firstEventTime: isoTime('firstEventTime', firstEventTime),
       lastEventTime: isoTime('lastEventTime', lastEventTime),
       anchoredAt: txTime(ctx),
       anchoredBy: actor(by),
       txId: ctx.stub.getTxID(),
+      ...(totals ? { totals } : {}),
     };
     if (record.firstEventTime > record.lastEventTime) {
       fail(ErrorCodes.VALIDATION_FAILED, 'firstEventTime is after lastEventTime');
