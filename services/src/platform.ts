@@ -25,6 +25,7 @@ import { createOrdersService } from './orders/orders-service.js';
 import { redisConnection } from './queues.js';
 import { createAnchorer } from './trace/anchorer.js';
 import { createTraceService } from './trace/trace-service.js';
+import { closeVerifyPool } from './trace/verify-pool.js';
 
 /** The platform's service user: anchors batches and reads device records for proofs. */
 export const PLATFORM_USER = 'platform';
@@ -138,6 +139,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       readerUser: PLATFORM_USER,
       caCertificates: () => identity.caCertificates(),
     });
+    closers.push(() => closeVerifyPool());
     const anchorer = createAnchorer({
       pool,
       ledger: ledgerAccess,

@@ -314,7 +314,9 @@ describe('walking skeleton: order to verified proof bundle', () => {
     assert.equal(bundle.events.length, EVENTS);
     const server = await request(t.app.server).post('/api/proofs/verify').send({ bundle }).expect(200);
     assert.equal(server.body.valid, true, JSON.stringify(server.body.checks));
-    assert.ok(server.body.checks.some((c: { name: string; ok: boolean }) => c.name.endsWith('on ledger') && c.ok));
+    assert.ok(
+      server.body.checks.some((c: { name: string; ok: boolean }) => c.name.startsWith('anchors proven') && c.ok),
+    );
 
     // Stand-alone: only the bundle and the consortium's CA certificates, no server.
     const offline = await verifyProofBundle(bundle, { trustedCaCertificates: t.platform.identity.caCertificates() });
@@ -329,8 +331,8 @@ describe('walking skeleton: order to verified proof bundle', () => {
     const bad = await request(t.app.server).post('/api/proofs/verify').send({ bundle: tampered }).expect(200);
     assert.equal(bad.body.valid, false);
     const failing = bad.body.checks.filter((c: { ok: boolean }) => !c.ok).map((c: { name: string }) => c.name);
-    assert.ok(failing.includes('device signatures'));
-    assert.ok(failing.includes('Merkle paths to anchored roots'));
+    assert.ok(failing.includes('device signatures with the ledger key in force'));
+    assert.ok(failing.includes('Merkle paths reach proven anchored roots'));
 
     // A forged anchor root is caught against the ledger even with a consistent tree.
     const [batchId, anchor] = Object.entries(bundle.anchors)[0] as [string, ProofBundle['anchors'][string]];
@@ -340,6 +342,26 @@ describe('walking skeleton: order to verified proof bundle', () => {
     };
     const forged = await request(t.app.server).post('/api/proofs/verify').send({ bundle: forgedAnchor }).expect(200);
     assert.equal(forged.body.valid, false);
+
+    // Without pinned trust nothing is proven, and the verifier says so.
+    const unpinned = await verifyProofBundle(bundle);
+    assert.equal(unpinned.valid, false);
+    assert.match(unpinned.checks[0]?.detail ?? '', /no pinned CA/);
+
+    // The summary form: every anchor with the totals committed on the ledger, and a sample of events.
+    const summary = (
+      await request(t.app.server)
+        .get(`/api/work-orders/${workOrderId}/proof?form=summary&sample=3`)
+        .set(as('financier'))
+        .expect(200)
+    ).body as ProofBundle;
+    assert.equal(summary.events.length, 3);
+    assert.deepEqual(Object.keys(summary.anchors).sort(), Object.keys(bundle.anchors).sort());
+    const proven = await request(t.app.server).post('/api/proofs/verify').send({ bundle: summary }).expect(200);
+    assert.equal(proven.body.valid, true, JSON.stringify(proven.body.checks));
+    const wo = await request(t.app.server).get(`/api/work-orders/${workOrderId}`).set(as('financier')).expect(200);
+    assert.equal(proven.body.totals.units, wo.body.producedUnits);
+    assert.equal(proven.body.totals.events, EVENTS);
 
     // The other factory may not read this work order's bundle.
     await request(t.app.server).get(`/api/work-orders/${workOrderId}/proof`).set(as(otherFactoryUser)).expect(404);

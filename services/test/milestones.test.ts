@@ -71,7 +71,8 @@ test('milestones are proven by anchored events, recorded in order by the entitle
   assert.equal(producedRes.status, 201, JSON.stringify(producedRes.body));
   const produced = producedRes;
   assert.equal(produced.body.evidence.anchoredUnits, 720);
-  assert.ok(produced.body.evidence.merkleRoots.length >= 1);
+  assert.ok(produced.body.evidence.anchorBatches.count >= 1);
+  assert.match(produced.body.evidence.anchorBatches.hash, /^[0-9a-f]{64}$/);
   const afterProduced = await request(t.app.server).get(`/api/orders/${orderId}`).set(brand).expect(200);
   assert.equal(afterProduced.body.status, 'in_production');
 

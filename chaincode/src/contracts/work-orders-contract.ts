@@ -42,6 +42,8 @@ export interface WorkOrderRecord {
   readonly acceptedAt: string | null;
   readonly milestones: readonly MilestoneRecord[];
   readonly revision: number;
+  /** The CommitWorkOrder transaction; absent on records committed before it was kept. */
+  readonly committedTxId?: string;
 }
 
 /** The status before each milestone; enforces PRODUCED → QC_PASSED → SHIPPED → DELIVERED after acceptance. */
@@ -98,6 +100,7 @@ export class WorkOrdersContract extends Contract {
       acceptedAt: null,
       milestones: [],
       revision: 1,
+      committedTxId: ctx.stub.getTxID(),
     };
     await ctx.stub.putPrivateData(Collections.brandFactoryTerms, woId, terms);
     await ctx.stub.putState(recordKey(ctx, KeyPrefixes.workOrderByFactory, factory, woId), INDEX_VALUE);

@@ -119,6 +119,7 @@ export async function createLedgerAccess(
         eventCount: a.eventCount,
         firstEventTime: a.firstEventTime,
         lastEventTime: a.lastEventTime,
+        ...(a.totals ? { totals: a.totals } : {}),
       });
       return { txId: r.txId, blockNumber: r.blockNumber };
     },

@@ -122,6 +122,8 @@ export interface LedgerAccess {
       eventCount: number;
       firstEventTime: string;
       lastEventTime: string;
+      /** Per work order: events, units, QC passes and failures (committed in the anchor record). */
+      totals?: Readonly<Record<string, { events: number; units: number; qcPass: number; qcFail: number }>>;
     },
   ): Promise<TxRef>;
   readAnchor(username: string, batchId: string): Promise<LedgerAnchor>;

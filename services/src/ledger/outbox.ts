@@ -34,14 +34,22 @@ export function createLedgerOutbox(deps: OutboxDeps) {
     const { rows } = await pool.query('SELECT * FROM work_orders WHERE id = $1', [workOrderId]);
     const wo = rows[0];
     if (!wo) throw new Error(`work order ${workOrderId} vanished`);
+    // The commit transaction is kept so proof bundles can carry it: it sets the record's key-level policy,
+    // which is what proves the acceptance (endorsed by brand and factory only) offline.
+    let committed: { txId: string } | undefined;
     try {
-      await ledger.commitWorkOrder(
+      committed = await ledger.commitWorkOrder(
         wo.brand_user,
         { workOrderId, orderId: wo.order_id, factoryMspId: wo.factory_msp, termsHash: wo.terms_hash },
         wo.terms,
       );
     } catch (err) {
       if (codeOf(err) !== ErrorCodes.WORK_ORDER_EXISTS) throw err;
+      const record = await ledger.readWorkOrder(wo.factory_user, workOrderId);
+      if (typeof record.committedTxId === 'string') committed = { txId: record.committedTxId };
+    }
+    if (committed) {
+      await pool.query('UPDATE work_orders SET ledger_commit_tx_id = $2 WHERE id = $1', [workOrderId, committed.txId]);
     }
     let tx: { txId: string; blockNumber: number };
     try {

@@ -1,9 +1,21 @@
-import { CodedError, ErrorCodes, type Milestone, Milestones } from '@c2m/shared';
+import { createHash } from 'node:crypto';
+import { CodedError, canonicalJson, ErrorCodes, type Milestone, Milestones } from '@c2m/shared';
 import type pg from 'pg';
 import { withTransaction } from '../db/database.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import type { AuthUser } from '../plugins/auth.js';
 import { type OrderStatus, OrderStatuses, type WorkOrderStatus, WorkOrderStatuses } from './orders-service.js';
+
+/**
+ * SHA-256 (hex) of canonicalJson([[batchId, merkleRoot, sha256(canonicalJson(totals)) or null], …]) in batch-id
+ * order: the milestone evidence's reference to the anchored batches it rests on.
+ */
+export function batchListHash(batches: readonly { batch_id: string; merkle_root: string; totals: unknown }[]): string {
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  return sha(
+    canonicalJson(batches.map((b) => [b.batch_id, b.merkle_root, b.totals ? sha(canonicalJson(b.totals)) : null])),
+  );
+}
 
 /** Work-order status after each milestone. */
 const WORK_ORDER_STATUS: Record<Milestone, WorkOrderStatus> = {
@@ -33,17 +45,26 @@ export interface MilestoneView {
 export function createMilestones(deps: { pool: pg.Pool; ledger: LedgerAccess }) {
   const { pool } = deps;
 
-  /** Production and QC evidence from anchored events only: what a proof bundle for this work order can show. */
+  /**
+   * Production and QC evidence from anchored events only: what a proof bundle for this work order can show.
+   * The batches are referred to, not listed: their count and one hash over (batchId, merkleRoot, totals hash)
+   * of each, in batch-id order, which the work order's summary bundle lets anyone recompute. Inline lists of
+   * ids and roots outgrew the chaincode's 16,384-character evidence limit past a few hundred batches.
+   */
   async function anchoredEvidence(workOrderId: string) {
     const { rows } = await pool.query(
       `SELECT
          COALESCE(SUM((e.data->>'units')::bigint) FILTER (WHERE e.type = 'production.count'), 0)::bigint AS units,
          COUNT(*) FILTER (WHERE e.type = 'quality.measurement' AND (e.data->>'pass')::boolean)::int AS qc_pass,
-         COUNT(*) FILTER (WHERE e.type = 'quality.measurement' AND NOT (e.data->>'pass')::boolean)::int AS qc_fail,
-         COALESCE(array_agg(DISTINCT b.batch_id ORDER BY b.batch_id), '{}') AS batches,
-         COALESCE(array_agg(DISTINCT b.merkle_root ORDER BY b.merkle_root), '{}') AS roots
+         COUNT(*) FILTER (WHERE e.type = 'quality.measurement' AND NOT (e.data->>'pass')::boolean)::int AS qc_fail
        FROM device_events e JOIN batches b ON b.batch_id = e.batch_id AND b.status = 'anchored'
        WHERE e.work_order_id = $1`,
+      [workOrderId],
+    );
+    const { rows: batches } = await pool.query(
+      `SELECT b.batch_id, b.merkle_root, b.totals FROM batches b
+       WHERE b.status = 'anchored' AND b.batch_id IN (SELECT DISTINCT batch_id FROM device_events WHERE work_order_id = $1)
+       ORDER BY b.batch_id`,
       [workOrderId],
     );
     const r = rows[0];
@@ -51,8 +72,7 @@ export function createMilestones(deps: { pool: pg.Pool; ledger: LedgerAccess }) 
       units: Number(r.units),
       qcPass: r.qc_pass as number,
       qcFail: r.qc_fail as number,
-      batches: r.batches as string[],
-      roots: r.roots as string[],
+      batches: { count: batches.length, hash: batchListHash(batches) },
     };
   }
 
@@ -99,7 +119,6 @@ export function createMilestones(deps: { pool: pg.Pool; ledger: LedgerAccess }) 
         qcPassed: a.qcPass,
         qcFailed: a.qcFail,
         anchorBatches: a.batches,
-        merkleRoots: a.roots,
       });
     }
     // The ledger enforces the order of milestones and who may record each; its refusal changes nothing here.

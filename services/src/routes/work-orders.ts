@@ -88,15 +88,26 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       schema: {
         tags: ['proofs'],
-        summary: 'Proof bundle: events, Merkle paths, anchors, device certificates and ledger records',
+        summary:
+          'Proof bundle that proves itself offline: full (a page of events, or one batch) or summary (every anchor with its committed totals, plus a sample of events)',
         ...secured,
         params,
+        querystring: Type.Object(
+          {
+            form: Type.Optional(Type.Union([Type.Literal('full'), Type.Literal('summary')])),
+            offset: Type.Optional(Type.Integer({ minimum: 0 })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
+            batchId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            sample: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: ProofBundleSchema, ...errorResponses },
       },
     },
     async (request) => {
       const wo = await orders.getWorkOrder(request.user, request.params.workOrderId as string);
-      return trace.buildProofBundle(wo.id);
+      return trace.buildProofBundle(wo.id, request.query);
     },
   );
 

@@ -7,6 +7,31 @@ import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { QueueNames } from '../queues.js';
 import { buildTree } from './merkle.js';
 
+type BatchTotals = { events: number; units: number; qcPass: number; qcFail: number };
+
+/**
+ * Per-work-order totals of the events being cut into a batch, as the milestones count them: units of
+ * production counts, passing and failing quality measurements. Committed in the anchor, so a work order's
+ * production is proven from its batches' anchors without shipping every event.
+ */
+async function batchTotals(client: pg.PoolClient, ids: readonly unknown[]): Promise<Record<string, BatchTotals>> {
+  const { rows } = await client.query(
+    `SELECT work_order_id, COUNT(*)::int AS events,
+       COALESCE(SUM((data->>'units')::bigint) FILTER (
+         WHERE type = 'production.count' AND data->>'units' ~ '^[0-9]{1,15}$'), 0)::bigint AS units,
+       COUNT(*) FILTER (WHERE type = 'quality.measurement' AND data->>'pass' = 'true')::int AS qc_pass,
+       COUNT(*) FILTER (WHERE type = 'quality.measurement' AND data->>'pass' = 'false')::int AS qc_fail
+     FROM device_events WHERE id = ANY($1) AND work_order_id IS NOT NULL GROUP BY work_order_id`,
+    [ids],
+  );
+  return Object.fromEntries(
+    rows.map((r) => [
+      r.work_order_id as string,
+      { events: r.events as number, units: Number(r.units), qcPass: r.qc_pass as number, qcFail: r.qc_fail as number },
+    ]),
+  );
+}
+
 export interface AnchorerDeps {
   readonly pool: pg.Pool;
   readonly ledger: LedgerAccess;
@@ -56,9 +81,13 @@ export function createAnchorer(deps: AnchorerDeps) {
           const last = rows[rows.length - 1];
           const batchId = `B-${f.factory_msp}-${first.id}-${last.id}`;
           const times = rows.map((r) => (r.event_time as Date).getTime());
+          const totals = await batchTotals(
+            client,
+            rows.map((r) => r.id),
+          );
           await client.query(
-            `INSERT INTO batches (batch_id, factory_msp, merkle_root, event_count, first_event_time, last_event_time)
-           VALUES ($1,$2,$3,$4,$5,$6)`,
+            `INSERT INTO batches (batch_id, factory_msp, merkle_root, event_count, first_event_time, last_event_time, totals)
+           VALUES ($1,$2,$3,$4,$5,$6,$7)`,
             [
               batchId,
               f.factory_msp,
@@ -66,6 +95,7 @@ export function createAnchorer(deps: AnchorerDeps) {
               rows.length,
               new Date(times.reduce((a, b) => Math.min(a, b))),
               new Date(times.reduce((a, b) => Math.max(a, b))),
+              JSON.stringify(totals),
             ],
           );
           await client.query('UPDATE device_events SET batch_id = $1 WHERE id = ANY($2)', [
@@ -93,6 +123,7 @@ export function createAnchorer(deps: AnchorerDeps) {
         eventCount: b.event_count as number,
         firstEventTime: (b.first_event_time as Date).toISOString(),
         lastEventTime: (b.last_event_time as Date).toISOString(),
+        ...(b.totals ? { totals: b.totals as Record<string, BatchTotals> } : {}),
       };
       try {
         let tx: { txId: string; blockNumber: number };

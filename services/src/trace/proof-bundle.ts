@@ -1,26 +1,38 @@
+import type { ProofBundleV2 } from '@c2m/shared';
 import { type Static, Type } from 'typebox';
 
 /**
- * A proof bundle: everything a financier, a brand or a consumer needs to check
- * a work order's production record without trusting our servers. Built by the
- * trace service, checked by `verifyProofBundle` (trace/verify-bundle.ts), which
- * needs only this data, pinned CA certificates and, optionally, a ledger to
- * confirm the anchor transactions. The schema serves the OpenAPI document and
- * filters responses; the type is derived from it so the two cannot drift.
+ * A proof bundle (version 2): everything a financier, a brand or a consumer
+ * needs to check a work order's production record offline, against trust
+ * they pin themselves (org CAs, the endorsement policy), without any server:
+ * the committed transactions that wrote the work order, each anchor and each
+ * device's record history, with their blocks' headers and orderer signatures
+ * (`@c2m/shared`'s verifyBundle, docs in services/README.md "Proof bundles").
+ * Built by the trace service as a `full` bundle (a page of events, or one
+ * batch) or a `summary` (anchors with their committed totals, and a sample of
+ * events). The schema serves the OpenAPI document and filters responses; a
+ * compile-time check keeps it equal to the verifier's type.
  */
-const Hex = Type.String({ pattern: '^[0-9a-f]*$' });
+const Hex = Type.String({ pattern: '^[0-9a-f]*$', maxLength: 128 });
+const Totals = Type.Object({
+  events: Type.Integer({ minimum: 0 }),
+  units: Type.Integer({ minimum: 0 }),
+  qcPass: Type.Integer({ minimum: 0 }),
+  qcFail: Type.Integer({ minimum: 0 }),
+});
 
 export const ProofBundleSchema = Type.Object({
-  version: Type.Literal(1),
+  version: Type.Literal(2),
   generatedAt: Type.String(),
   workOrder: Type.Object({
     id: Type.String(),
     orderId: Type.String(),
     brandMspId: Type.String(),
     factoryMspId: Type.String(),
-    quantity: Type.Integer(),
+    quantity: Type.Integer({ description: 'part of the private terms: not checkable from the ledger' }),
     termsHash: Hex,
     ledger: Type.Union([Type.Object({ txId: Type.String(), blockNumber: Type.Integer() }), Type.Null()]),
+    ledgerTxIds: Type.Array(Type.String(), { description: 'the transactions that wrote the record, oldest first' }),
   }),
   events: Type.Array(
     Type.Object({
@@ -42,7 +54,8 @@ export const ProofBundleSchema = Type.Object({
       eventCount: Type.Integer(),
       txId: Type.String(),
       blockNumber: Type.Integer(),
-      blockHash: Type.Optional(Type.String()),
+      blockHash: Hex,
+      totals: Type.Optional(Type.Record(Type.String(), Totals)),
     }),
   ),
   devices: Type.Record(
@@ -52,9 +65,9 @@ export const ProofBundleSchema = Type.Object({
       factoryMspId: Type.String(),
       certificateFingerprint: Hex,
       publicKeyPem: Type.String({ description: 'the key in force now' }),
-      certificates: Type.Optional(
-        Type.Record(Type.String(), Type.String(), { description: 'every certificate the device held, by fingerprint' }),
-      ),
+      certificates: Type.Record(Type.String(), Type.String(), {
+        description: 'every certificate the device held, by fingerprint',
+      }),
       states: Type.Array(
         Type.Object({
           from: Type.String(),
@@ -64,9 +77,37 @@ export const ProofBundleSchema = Type.Object({
           certificateFingerprint: Type.Optional(Hex),
         }),
       ),
+      ledgerTxIds: Type.Array(Type.String(), { description: 'the transactions that wrote the record, oldest first' }),
+    }),
+  ),
+  transactions: Type.Record(
+    Type.String(),
+    Type.Object({
+      envelope: Type.String({ description: 'the committed Fabric Envelope protobuf, base64' }),
+      blockNumber: Type.Integer(),
+      txIndex: Type.Integer(),
+    }),
+  ),
+  blocks: Type.Record(
+    Type.String(),
+    Type.Object({
+      header: Type.Object({ number: Type.Integer(), previousHash: Hex, dataHash: Hex }),
+      txHashes: Type.Array(Hex),
+      validationCodes: Type.Array(Type.String()),
+      ordererSignature: Type.Object({
+        mspId: Type.String(),
+        certificatePem: Type.String(),
+        signature: Type.String({ description: 'DER ECDSA, base64' }),
+      }),
     }),
   ),
   caCertificates: Type.Record(Type.String(), Type.String()),
+  endorsementPolicy: Type.String(),
+  publicCheckpoint: Type.Optional(Type.Unknown()),
 });
 
 export type ProofBundle = Static<typeof ProofBundleSchema>;
+
+// What the schema describes must be what the verifier reads (a compile error here means they drifted).
+const schemaFitsVerifier: ProofBundle extends ProofBundleV2 ? true : never = true;
+void schemaFitsVerifier;

@@ -1,9 +1,40 @@
-import type { Ledger } from '@c2m/shared';
+import {
+  type BatchTotals,
+  defaultPolicy,
+  type Ledger,
+  Orgs,
+  type PinnedTrust,
+  parsePolicy,
+  recordInProof,
+  type TransactionProof,
+} from '@c2m/shared';
 import type pg from 'pg';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { buildTree } from './merkle.js';
 import type { ProofBundle } from './proof-bundle.js';
-import { verifyProofBundle } from './verify-bundle.js';
+import { verifyInWorker } from './verify-pool.js';
+
+export interface BundleOptions {
+  readonly form?: 'full' | 'summary';
+  /** full: a page of the work order's anchored events, in event order. */
+  readonly offset?: number;
+  readonly limit?: number;
+  /** full: the work order's events of this batch only. */
+  readonly batchId?: string;
+  /** summary: how many random full events to include (default 10). */
+  readonly sample?: number;
+}
+
+/** The fields of a device record (chaincode DeviceRecord) a bundle needs. */
+interface DeviceRecordView {
+  readonly ownerMspId: string;
+  readonly certificateFingerprint: string;
+  readonly publicKeyPem: string;
+  readonly status: string;
+  readonly validUntil: string | null;
+  readonly revision: number;
+  readonly lastChange: { readonly at: string };
+}
 
 export interface TraceDeps {
   readonly pool: pg.Pool;
@@ -14,6 +45,8 @@ export interface TraceDeps {
   readonly caCertificates: () => Record<string, string>;
   /** Largest number of events a bundle carries. */
   readonly maxEvents?: number;
+  /** The channel's endorsement policy; defaults to the embedded engine's default for these CAs. */
+  readonly endorsementPolicy?: string;
 }
 
 const iso = (d: Date) => d.toISOString();
@@ -68,23 +101,78 @@ export function createTraceService(deps: TraceDeps) {
     }));
   }
 
-  async function buildProofBundle(workOrderId: string): Promise<ProofBundle> {
+  /** Server-side pinned trust: the consortium's CAs and the policy the embedded engine runs (its default). */
+  function trust(): PinnedTrust {
+    const caCertificates = deps.caCertificates();
+    return {
+      caCertificates,
+      endorsementPolicy: parsePolicy(endorsementPolicy(caCertificates)),
+      channel: deps.rawLedger.channel,
+      chaincode: deps.rawLedger.chaincode,
+      ordererMspIds: [Orgs.platform],
+    };
+  }
+  function endorsementPolicy(caCertificates: Record<string, string>): string {
+    return deps.endorsementPolicy ?? defaultPolicy(Orgs.platform, Object.keys(caCertificates));
+  }
+
+  /**
+   * A proof bundle for a work order. `full` (default): a page of its anchored events (`offset`, `limit`, at most
+   * maxEvents) or every event of one batch (`batchId`), with Merkle paths. `summary`: every anchored batch that
+   * holds its events, with the totals committed in each anchor, and `sample` random full events. Either way
+   * with the ledger transactions (envelopes, block headers, orderer signatures) that prove the work order,
+   * the anchors and the devices' record histories offline.
+   */
+  async function buildProofBundle(workOrderId: string, options: BundleOptions = {}): Promise<ProofBundle> {
+    const form = options.form ?? 'full';
+    const max = deps.maxEvents ?? 5000;
     const { rows: woRows } = await pool.query('SELECT * FROM work_orders WHERE id = $1', [workOrderId]);
     const wo = woRows[0];
-    const { rows: evs } = await pool.query(
-      `SELECT e.id, e.device_id, e.message, e.signature, e.leaf_hash, e.batch_id FROM device_events e
-       JOIN batches b ON b.batch_id = e.batch_id AND b.status = 'anchored'
-       WHERE e.work_order_id = $1 ORDER BY e.id LIMIT $2`,
-      [workOrderId, deps.maxEvents ?? 5000],
-    );
-    const byBatch = new Map<string, typeof evs>();
-    for (const e of evs) {
-      const list = byBatch.get(e.batch_id) ?? [];
-      list.push(e);
-      byBatch.set(e.batch_id, list);
+    const anchoredEvents = `SELECT e.id, e.device_id, e.message, e.signature, e.leaf_hash, e.batch_id FROM device_events e
+       JOIN batches b ON b.batch_id = e.batch_id AND b.status = 'anchored' WHERE e.work_order_id = $1`;
+    let evs: pg.QueryResultRow[];
+    let batchIds: string[];
+    if (form === 'summary') {
+      const { rows } = await pool.query(
+        `SELECT DISTINCT e.batch_id FROM device_events e JOIN batches b ON b.batch_id = e.batch_id AND b.status = 'anchored'
+         WHERE e.work_order_id = $1 ORDER BY e.batch_id`,
+        [workOrderId],
+      );
+      batchIds = rows.map((r) => r.batch_id as string);
+      const sample = Math.min(options.sample ?? 10, max);
+      evs =
+        sample > 0
+          ? (await pool.query(`${anchoredEvents} ORDER BY random() LIMIT $2`, [workOrderId, sample])).rows
+          : [];
+    } else {
+      evs = options.batchId
+        ? (
+            await pool.query(`${anchoredEvents} AND e.batch_id = $2 ORDER BY e.id LIMIT $3`, [
+              workOrderId,
+              options.batchId,
+              max,
+            ])
+          ).rows
+        : (
+            await pool.query(`${anchoredEvents} ORDER BY e.id OFFSET $2 LIMIT $3`, [
+              workOrderId,
+              options.offset ?? 0,
+              Math.min(options.limit ?? max, max),
+            ])
+          ).rows;
+      batchIds = [...new Set(evs.map((e) => e.batch_id as string))];
     }
+    const proofs = new Map<string, TransactionProof>();
+    const prove = async (txId: string | null | undefined) => {
+      if (!txId || proofs.has(txId)) return proofs.get(txId ?? '');
+      const p = await deps.rawLedger.transactionProof?.(txId);
+      if (p) proofs.set(txId, p);
+      return p;
+    };
+
     const events: ProofBundle['events'][number][] = [];
-    const anchorsOut: Record<string, ProofBundle['anchors'][string]> = {};
+    const byBatch = new Map<string, pg.QueryResultRow[]>();
+    for (const e of evs) byBatch.set(e.batch_id, [...(byBatch.get(e.batch_id) ?? []), e]);
     for (const [batchId, members] of byBatch) {
       // Rebuild the batch's tree from all its leaves, in the order it was cut.
       const { rows: leaves } = await pool.query(
@@ -102,48 +190,47 @@ export function createTraceService(deps: TraceDeps) {
           proof: tree.proof(index.get(e.id) as number),
         });
       }
-      const { rows } = await pool.query('SELECT * FROM batches WHERE batch_id = $1', [batchId]);
-      const b = rows[0];
-      const tx = await deps.rawLedger.transaction(b.tx_id);
-      anchorsOut[batchId] = {
-        batchId,
+    }
+    const anchorsOut: Record<string, ProofBundle['anchors'][string]> = {};
+    const { rows: batchRows } = await pool.query('SELECT * FROM batches WHERE batch_id = ANY($1)', [batchIds]);
+    for (const b of batchRows) {
+      const p = await prove(b.tx_id);
+      const onLedger = p
+        ? await recordInProof<{ totals?: Record<string, BatchTotals> }>(
+            p,
+            deps.rawLedger.chaincode,
+            'c2m.anchor',
+            b.batch_id,
+          )
+        : undefined;
+      anchorsOut[b.batch_id] = {
+        batchId: b.batch_id,
         factoryMspId: b.factory_msp,
         merkleRoot: b.merkle_root,
         eventCount: b.event_count,
         txId: b.tx_id,
         blockNumber: Number(b.block_number),
-        blockHash: tx?.blockHash,
+        blockHash: (await deps.rawLedger.transaction(b.tx_id))?.blockHash ?? '',
+        ...(onLedger?.totals ? { totals: onLedger.totals } : {}),
       };
     }
+
     const devices: Record<string, ProofBundle['devices'][string]> = {};
     for (const deviceId of new Set(evs.map((e) => e.device_id as string))) {
-      const { rows } = await pool.query('SELECT certificate_pem FROM devices WHERE device_id = $1', [deviceId]);
-      const record = await deps.ledger.readDevice(deps.readerUser, deviceId);
-      const history = await deps.ledger.deviceHistory(deps.readerUser, deviceId);
-      const states = history.filter((h) => !h.isDelete && h.record);
-      // Every certificate the device held, so events signed before a key rotation verify with the key of their time.
-      const fingerprints = [...new Set(states.map((h) => h.record?.certificateFingerprint as string))];
-      const certs = await pool.query(
-        'SELECT fingerprint, certificate_pem FROM device_certificates WHERE device_id = $1 AND fingerprint = ANY($2)',
-        [deviceId, fingerprints],
-      );
-      devices[deviceId] = {
-        certificatePem: rows[0]?.certificate_pem ?? '',
-        factoryMspId: record.factoryMspId,
-        certificateFingerprint: record.certificateFingerprint,
-        publicKeyPem: record.publicKeyPem,
-        certificates: Object.fromEntries(certs.rows.map((c) => [c.fingerprint as string, c.certificate_pem as string])),
-        states: states.map((h) => ({
-          from: h.timestamp,
-          status: h.record?.status as string,
-          ...(h.record?.validUntil ? { validUntil: h.record.validUntil } : {}),
-          publicKeyPem: h.record?.publicKeyPem,
-          certificateFingerprint: h.record?.certificateFingerprint,
-        })),
-      };
+      devices[deviceId] = await deviceProof(deviceId, prove);
     }
+    const woTxIds = [wo?.ledger_commit_tx_id, wo?.ledger_tx_id].filter((t): t is string => typeof t === 'string');
+    for (const txId of woTxIds) await prove(txId);
+
+    const transactions: ProofBundle['transactions'] = {};
+    const blocks: ProofBundle['blocks'] = {};
+    for (const p of proofs.values()) {
+      transactions[p.txId] = { envelope: p.envelope, blockNumber: p.blockNumber, txIndex: p.txIndex };
+      blocks[String(p.blockNumber)] = p.block as ProofBundle['blocks'][string];
+    }
+    const caCertificates = deps.caCertificates();
     return {
-      version: 1,
+      version: 2,
       generatedAt: new Date().toISOString(),
       workOrder: {
         id: wo.id,
@@ -153,31 +240,63 @@ export function createTraceService(deps: TraceDeps) {
         quantity: wo.quantity,
         termsHash: wo.terms_hash,
         ledger: wo.ledger_tx_id ? { txId: wo.ledger_tx_id, blockNumber: Number(wo.ledger_block) } : null,
+        ledgerTxIds: woTxIds,
       },
       events,
       anchors: anchorsOut,
       devices,
-      caCertificates: deps.caCertificates(),
+      transactions,
+      blocks,
+      caCertificates,
+      endorsementPolicy: endorsementPolicy(caCertificates),
     };
   }
 
-  /** Server-side verification: the stand-alone checks, CAs pinned to the consortium's, anchors confirmed on the ledger. */
-  async function verify(bundle: ProofBundle) {
-    return verifyProofBundle(bundle, {
-      trustedCaCertificates: deps.caCertificates(),
-      confirmAnchor: async (anchor) => {
-        const tx = await deps.rawLedger.transaction(anchor.txId);
-        if (!tx) return { ok: false, detail: `transaction ${anchor.txId} is not on the ledger` };
-        if (tx.validationCode !== 'VALID') return { ok: false, detail: `transaction is ${tx.validationCode}` };
-        if (anchor.blockHash && tx.blockHash !== anchor.blockHash) return { ok: false, detail: 'block hash differs' };
-        const onLedger = await deps.ledger.readAnchor(deps.readerUser, anchor.batchId);
-        if (onLedger.merkleRoot !== anchor.merkleRoot) return { ok: false, detail: 'the ledger holds another root' };
-        return { ok: true, detail: `root in block ${tx.blockNumber}, tx ${anchor.txId.slice(0, 12)}… VALID` };
-      },
-    });
+  /** A device's certificates and its whole ledger history, each state read from the transaction that wrote it. */
+  async function deviceProof(
+    deviceId: string,
+    prove: (txId: string) => Promise<TransactionProof | undefined>,
+  ): Promise<ProofBundle['devices'][string]> {
+    const history = await deps.ledger.deviceHistory(deps.readerUser, deviceId);
+    const written: { txId: string; record: DeviceRecordView }[] = [];
+    for (const h of history) {
+      const p = await prove(h.txId);
+      const record = p && (await recordInProof<DeviceRecordView>(p, deps.rawLedger.chaincode, 'c2m.device', deviceId));
+      if (record) written.push({ txId: h.txId, record });
+    }
+    written.sort((a, b) => a.record.revision - b.record.revision);
+    const latest = written[written.length - 1]?.record;
+    const fingerprints = [...new Set(written.map((w) => w.record.certificateFingerprint))];
+    const certs = await pool.query(
+      'SELECT fingerprint, certificate_pem FROM device_certificates WHERE device_id = $1 AND fingerprint = ANY($2)',
+      [deviceId, fingerprints],
+    );
+    const certificates = Object.fromEntries(
+      certs.rows.map((c) => [c.fingerprint as string, c.certificate_pem as string]),
+    );
+    return {
+      certificatePem: (latest && certificates[latest.certificateFingerprint]) ?? '',
+      factoryMspId: latest?.ownerMspId ?? '',
+      certificateFingerprint: latest?.certificateFingerprint ?? '',
+      publicKeyPem: latest?.publicKeyPem ?? '',
+      certificates,
+      states: written.map(({ record: r }) => ({
+        from: r.lastChange.at,
+        status: r.status,
+        ...(r.validUntil ? { validUntil: r.validUntil } : {}),
+        publicKeyPem: r.publicKeyPem,
+        certificateFingerprint: r.certificateFingerprint,
+      })),
+      ledgerTxIds: written.map((w) => w.txId),
+    };
   }
 
-  return { events, production, anchors, buildProofBundle, verify };
+  /** Server-side verification: the offline verifier with the consortium's trust pinned, on a worker thread. */
+  async function verify(bundle: ProofBundle) {
+    return verifyInWorker(bundle, trust());
+  }
+
+  return { events, production, anchors, buildProofBundle, verify, trust };
 }
 
 export type TraceService = ReturnType<typeof createTraceService>;

@@ -2,35 +2,60 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ProofBundle } from './proof-bundle.js';
+import type { ProofBundleV2 } from '@c2m/shared';
 import { verifyProofBundle } from './verify-bundle.js';
 
 /*
  * Stand-alone proof verifier: no server, no database, no ledger connection.
  *
- *   node services/dist/src/trace/verify-cli.js bundle.json --ca-dir <dir with <MspId>.pem files>
+ *   node services/dist/src/trace/verify-cli.js bundle.json --ca-dir <dir> [--policy "<Fabric policy>"]
  *
- * With --ca-dir the consortium's CA certificates are pinned (get them once, out
- * of band, from each org); without it the bundle's own are used, and the output
- * says so. Exit code 0 when the bundle verifies, 1 when it does not.
+ * The trust is pinned by the verifier, obtained once, out of band, from the consortium: --ca-dir holds one
+ * <MspId>.pem per org and, optionally, endorsement-policy.txt (the channel's policy; --policy overrides it;
+ * without either, the consortium default over the pinned orgs). Every anchor, the work order and each device
+ * history is proven from the committed transactions, block headers and orderer signatures in the bundle.
+ * Exit code 0 only when everything verifies (VERIFIED); 1 when anything failed or was not checked; 2 on usage.
  */
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'ca-dir': { type: 'string' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { 'ca-dir': { type: 'string' }, policy: { type: 'string' } },
+});
 const file = positionals[0];
 if (!file) {
-  console.error('usage: verify-cli <bundle.json> [--ca-dir <dir of <MspId>.pem>]');
+  console.error(
+    'usage: verify-cli <bundle.json> --ca-dir <dir of <MspId>.pem [+ endorsement-policy.txt]> [--policy <text>]',
+  );
   process.exit(2);
 }
-const bundle = JSON.parse(await readFile(file, 'utf8')) as ProofBundle;
+let bundle: ProofBundleV2;
+try {
+  bundle = JSON.parse(await readFile(file, 'utf8')) as ProofBundleV2;
+} catch (err) {
+  console.error(`cannot read ${file}: ${(err as Error).message}`);
+  process.exit(2);
+}
 let trusted: Record<string, string> | undefined;
+let policy = values.policy;
 if (values['ca-dir']) {
   trusted = {};
-  for (const f of await readdir(values['ca-dir'])) {
-    if (f.endsWith('.pem')) trusted[path.basename(f, '.pem')] = await readFile(path.join(values['ca-dir'], f), 'utf8');
+  for (const f of (await readdir(values['ca-dir'])).sort()) {
+    const full = path.join(values['ca-dir'], f);
+    if (f.endsWith('.pem')) trusted[path.basename(f, '.pem')] = await readFile(full, 'utf8');
+    if (f === 'endorsement-policy.txt') policy ??= (await readFile(full, 'utf8')).trim();
   }
 }
-const result = await verifyProofBundle(bundle, { trustedCaCertificates: trusted });
+const result = await verifyProofBundle(bundle, {
+  ...(trusted ? { trustedCaCertificates: trusted } : {}),
+  ...(policy ? { endorsementPolicy: policy } : {}),
+});
 for (const c of result.checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
+const anchors = Object.keys(bundle.anchors ?? {}).length;
 console.log(
-  result.valid ? `VERIFIED: ${bundle.events.length} events of work order ${bundle.workOrder.id}` : 'NOT VERIFIED',
+  result.valid
+    ? `VERIFIED: work order ${bundle.workOrder.id}: ${anchors} anchors proven offline, ${bundle.events.length} full events, ${result.totals.units} units in committed totals`
+    : `NOT VERIFIED: ${result.checks
+        .filter((c) => !c.ok)
+        .map((c) => c.name)
+        .join('; ')}`,
 );
 process.exit(result.valid ? 0 : 1);
