@@ -76,6 +76,8 @@ export interface ProofBundleV2 {
     readonly quantity: number;
     readonly termsHash: string;
     readonly ledger: { readonly txId: string; readonly blockNumber: number } | null;
+    /** The transactions that wrote the record up to `ledger.txId` (commit, acceptance), revision 1, 2, … */
+    readonly ledgerTxIds: readonly string[];
   };
   /** Full events with Merkle paths: a page, one batch, or a sample; a summary bundle may hold none. */
   readonly events: readonly BundleEvent[];

@@ -259,10 +259,21 @@ export async function verifyBundle(
     let detail = '';
     try {
       if (!wo?.ledger) throw new ProofError('the work order is not on the ledger');
+      // Its record from revision 1 (the commit, which sets brand and factory as the record's owners) to the
+      // transaction the bundle names (the acceptance, endorsed under that key-level policy).
+      const ids = Array.isArray(wo.ledgerTxIds) ? wo.ledgerTxIds : [];
+      let r: (WorkOrderRecordView & { revision: number }) | undefined;
+      for (const [i, txId] of ids.entries()) {
+        const tx = proven.get(txId);
+        if (!tx) throw new ProofError(`transaction ${txId.slice(0, 12)}… is not proven`);
+        r = writtenRecord<WorkOrderRecordView & { revision: number }>(tx, Keys.workOrder, wo.id);
+        if (!r || r.revision !== i + 1)
+          throw new ProofError('history is not the complete sequence of record revisions');
+      }
       const tx = proven.get(wo.ledger.txId);
-      if (!tx || tx.blockNumber !== wo.ledger.blockNumber) throw new ProofError('its transaction is not proven');
-      const r = writtenRecord<WorkOrderRecordView>(tx, Keys.workOrder, wo.id);
-      if (!r) throw new ProofError('its transaction did not write this work order');
+      if (!r || !tx || ids[ids.length - 1] !== wo.ledger.txId || tx.blockNumber !== wo.ledger.blockNumber) {
+        throw new ProofError('its transactions are not proven');
+      }
       for (const f of ['orderId', 'brandMspId', 'factoryMspId', 'termsHash'] as const) {
         if (r[f] !== wo[f]) throw new ProofError(`${f} differs from the ledger record`);
       }
