@@ -210,6 +210,15 @@ export async function verifyBundle(
     checks.push({ name: 'format', ok: false, detail: `unknown bundle version ${String(bundle?.version)}` });
     return done();
   }
+  const isRecord = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const missing = (['anchors', 'devices', 'transactions', 'blocks', 'caCertificates', 'workOrder'] as const).filter(
+    (k) => !isRecord(bundle[k]),
+  );
+  if (!Array.isArray(bundle.events)) missing.push('events' as never);
+  if (missing.length > 0) {
+    checks.push({ name: 'format', ok: false, detail: `missing or malformed: ${missing.join(', ')}` });
+    return done();
+  }
   const mismatch = sameTrust(bundle, trust);
   checks.push({ name: 'format', ok: !mismatch, detail: mismatch ?? 'version 2; CAs and policy as pinned' });
   const ids = new TrustedIdentities(trust);
