@@ -429,7 +429,7 @@ class EmbeddedLedger implements Ledger {
     const block: BlockProof = {
       header: record.header,
       txHashes: record.data.map((d) => sha256(Buffer.from(d, 'base64')).toString('hex')),
-      validationCodes: record.metadata.validationCodes,
+      validationCodes: [...record.metadata.validationCodes],
       ordererSignature: record.metadata.ordererSignature,
     };
     return {

@@ -25,6 +25,7 @@ import type {
   Org,
   ProductionSeries,
   ProofBundle,
+  ProofTrust,
   ReadyStatus,
   User,
   VerifyResult,
@@ -119,6 +120,7 @@ export function createApiClient(options: ApiClientOptions) {
       request<ProductionSeries>('GET', `/api/work-orders/${enc(id)}/production${bucket ? `?bucket=${bucket}` : ''}`),
     workOrderProof: (id: string) => request<ProofBundle>('GET', `/api/work-orders/${enc(id)}/proof`),
     verifyProof: (bundle: ProofBundle) => request<VerifyResult>('POST', '/api/proofs/verify', { bundle }),
+    proofTrust: () => request<ProofTrust>('GET', '/api/proofs/trust'),
 
     listDevices: () => request<ItemList<Device>>('GET', '/api/devices'),
     getDevice: (deviceId: string) => request<DeviceDetail>('GET', `/api/devices/${enc(deviceId)}`),

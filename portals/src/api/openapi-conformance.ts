@@ -33,6 +33,7 @@ import type {
   Org,
   ProductionSeries,
   ProofBundle,
+  ProofTrust,
   ReadyStatus,
   User,
   VerifyResult,
@@ -41,6 +42,7 @@ import type {
 } from './types';
 
 type DeviceAction = '/api/devices/{deviceId}/suspend' | '/api/devices/{deviceId}/reactivate';
+type ProofAnchor = ApiResponse<'/api/work-orders/{workOrderId}/proof', 'get'>['anchors'][string];
 
 export type OpenApiConformance = [
   Assert<Reads<HealthStatus, ApiResponse<'/health', 'get'>>>,
@@ -69,6 +71,7 @@ export type OpenApiConformance = [
   Assert<Reads<ProofBundle, ApiResponse<'/api/work-orders/{workOrderId}/proof', 'get'>>>,
   Assert<Sends<{ bundle: ProofBundle }, ApiRequestBody<'/api/proofs/verify', 'post'>>>,
   Assert<Reads<VerifyResult, ApiResponse<'/api/proofs/verify', 'post'>>>,
+  Assert<Reads<ProofTrust, ApiResponse<'/api/proofs/trust', 'get'>>>,
   Assert<Reads<ItemList<Device>, ApiResponse<'/api/devices', 'get'>>>,
   Assert<Reads<Device, ApiResponse<'/api/devices/{deviceId}', 'get'>>>,
   Assert<Reads<DeviceDetail, ApiResponse<'/api/devices/{deviceId}', 'get'>>>,
@@ -124,7 +127,7 @@ export type OpenApiConformanceSelfTest = [
   // @ts-expect-error a member the portal types more narrowly than the API's open JSON
   Assert<Reads<{ spec: { schedule?: string[] } }, ApiResponse<'/api/orders', 'post', 201>>>,
   // @ts-expect-error a member the portal requires that the API may leave out
-  Assert<Reads<{ blockHash: string }, ApiResponse<'/api/work-orders/{workOrderId}/proof', 'get'>['anchors'][string]>>,
+  Assert<Reads<{ totals: Record<string, unknown> }, ProofAnchor>>,
   // @ts-expect-error a body member the API would reject
   Assert<Sends<NewOrder & { invented: string }, ApiRequestBody<'/api/orders', 'post'>>>,
   // @ts-expect-error a query parameter the API does not take

@@ -3598,10 +3598,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Proof bundle: events, Merkle paths, anchors, device certificates and ledger records */
+        /** Proof bundle that proves itself offline: full (a page of events, or one batch) or summary (every anchor with its committed totals, plus a sample of events) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    form?: "full" | "summary";
+                    offset?: number;
+                    limit?: number;
+                    batchId?: string;
+                    sample?: number;
+                };
                 header?: never;
                 path: {
                     workOrderId: string;
@@ -3618,19 +3624,22 @@ export interface paths {
                     content: {
                         "application/json": {
                             /** @enum {number} */
-                            version: 1;
+                            version: 2;
                             generatedAt: string;
                             workOrder: {
                                 id: string;
                                 orderId: string;
                                 brandMspId: string;
                                 factoryMspId: string;
+                                /** @description part of the private terms: not checkable from the ledger */
                                 quantity: number;
                                 termsHash: string;
                                 ledger: {
                                     txId: string;
                                     blockNumber: number;
                                 } | null;
+                                /** @description the transactions that wrote the record, oldest first */
+                                ledgerTxIds: string[];
                             };
                             events: {
                                 /** @description the exact canonical JSON the device signed */
@@ -3652,7 +3661,15 @@ export interface paths {
                                     eventCount: number;
                                     txId: string;
                                     blockNumber: number;
-                                    blockHash?: string;
+                                    blockHash: string;
+                                    totals?: {
+                                        [key: string]: {
+                                            events: number;
+                                            units: number;
+                                            qcPass: number;
+                                            qcFail: number;
+                                        };
+                                    };
                                 };
                             };
                             devices: {
@@ -3663,7 +3680,7 @@ export interface paths {
                                     /** @description the key in force now */
                                     publicKeyPem: string;
                                     /** @description every certificate the device held, by fingerprint */
-                                    certificates?: {
+                                    certificates: {
                                         [key: string]: string;
                                     };
                                     states: {
@@ -3674,11 +3691,40 @@ export interface paths {
                                         publicKeyPem?: string;
                                         certificateFingerprint?: string;
                                     }[];
+                                    /** @description the transactions that wrote the record, oldest first */
+                                    ledgerTxIds: string[];
+                                };
+                            };
+                            transactions: {
+                                [key: string]: {
+                                    /** @description the committed Fabric Envelope protobuf, base64 */
+                                    envelope: string;
+                                    blockNumber: number;
+                                    txIndex: number;
+                                };
+                            };
+                            blocks: {
+                                [key: string]: {
+                                    header: {
+                                        number: number;
+                                        previousHash: string;
+                                        dataHash: string;
+                                    };
+                                    txHashes: string[];
+                                    validationCodes: string[];
+                                    ordererSignature: {
+                                        mspId: string;
+                                        certificatePem: string;
+                                        /** @description DER ECDSA, base64 */
+                                        signature: string;
+                                    };
                                 };
                             };
                             caCertificates: {
                                 [key: string]: string;
                             };
+                            endorsementPolicy: string;
+                            publicCheckpoint?: unknown;
                         };
                     };
                 };
@@ -6237,6 +6283,141 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/proofs/trust": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The consortium's CA certificates, endorsement policy, channel, chaincode and orderer orgs, to pin */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            caCertificates: {
+                                [key: string]: string;
+                            };
+                            endorsementPolicy: string;
+                            channel: string;
+                            chaincode: string;
+                            ordererMspIds: string[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/proofs/verify": {
         parameters: {
             query?: never;
@@ -6246,7 +6427,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Verify a proof bundle against pinned consortium CAs and the ledger */
+        /** Verify a proof bundle offline with the consortium's CAs and endorsement policy pinned (on a worker thread; 503 VERIFIER_BUSY when all are busy) */
         post: {
             parameters: {
                 query?: never;
@@ -6259,19 +6440,22 @@ export interface paths {
                     "application/json": {
                         bundle: {
                             /** @enum {number} */
-                            version: 1;
+                            version: 2;
                             generatedAt: string;
                             workOrder: {
                                 id: string;
                                 orderId: string;
                                 brandMspId: string;
                                 factoryMspId: string;
+                                /** @description part of the private terms: not checkable from the ledger */
                                 quantity: number;
                                 termsHash: string;
                                 ledger: {
                                     txId: string;
                                     blockNumber: number;
                                 } | null;
+                                /** @description the transactions that wrote the record, oldest first */
+                                ledgerTxIds: string[];
                             };
                             events: {
                                 /** @description the exact canonical JSON the device signed */
@@ -6293,7 +6477,15 @@ export interface paths {
                                     eventCount: number;
                                     txId: string;
                                     blockNumber: number;
-                                    blockHash?: string;
+                                    blockHash: string;
+                                    totals?: {
+                                        [key: string]: {
+                                            events: number;
+                                            units: number;
+                                            qcPass: number;
+                                            qcFail: number;
+                                        };
+                                    };
                                 };
                             };
                             devices: {
@@ -6304,7 +6496,7 @@ export interface paths {
                                     /** @description the key in force now */
                                     publicKeyPem: string;
                                     /** @description every certificate the device held, by fingerprint */
-                                    certificates?: {
+                                    certificates: {
                                         [key: string]: string;
                                     };
                                     states: {
@@ -6315,11 +6507,40 @@ export interface paths {
                                         publicKeyPem?: string;
                                         certificateFingerprint?: string;
                                     }[];
+                                    /** @description the transactions that wrote the record, oldest first */
+                                    ledgerTxIds: string[];
+                                };
+                            };
+                            transactions: {
+                                [key: string]: {
+                                    /** @description the committed Fabric Envelope protobuf, base64 */
+                                    envelope: string;
+                                    blockNumber: number;
+                                    txIndex: number;
+                                };
+                            };
+                            blocks: {
+                                [key: string]: {
+                                    header: {
+                                        number: number;
+                                        previousHash: string;
+                                        dataHash: string;
+                                    };
+                                    txHashes: string[];
+                                    validationCodes: string[];
+                                    ordererSignature: {
+                                        mspId: string;
+                                        certificatePem: string;
+                                        /** @description DER ECDSA, base64 */
+                                        signature: string;
+                                    };
                                 };
                             };
                             caCertificates: {
                                 [key: string]: string;
                             };
+                            endorsementPolicy: string;
+                            publicCheckpoint?: unknown;
                         };
                     };
                 };
@@ -6338,6 +6559,14 @@ export interface paths {
                                 ok: boolean;
                                 detail: string;
                             }[];
+                            totals: {
+                                events: number;
+                                units: number;
+                                qcPass: number;
+                                qcFail: number;
+                                batches: number;
+                                batchesWithoutTotals: number;
+                            };
                         };
                     };
                 };

@@ -316,81 +316,42 @@ export interface LedgerAnchorPage {
   bookmark: string;
 }
 
-export interface MerkleStep {
-  /** Which side the sibling hash sits on when combining. */
-  position: 'left' | 'right';
-  hash: string;
-}
+/**
+ * Proof bundles (version 2) and their verification: the shared verifier's own types (@c2m/shared), so the
+ * browser reads exactly what the CLI and the server check.
+ */
+export type {
+  BundleAnchor,
+  BundleDevice,
+  BundleDeviceState,
+  BundleEvent as ProofEvent,
+  ProofBundleV2 as ProofBundle,
+  ProofCheck,
+} from '@c2m/shared';
 
-export interface ProofEvent {
-  /** The exact bytes the device signed: canonical JSON of the device message body. */
-  message: string;
-  /** ES256 signature over `message`, r‖s (64 bytes), base64url. */
-  sig: string;
-  leafHash: string;
-  batchId: string;
-  proof: MerkleStep[];
-}
-
-export interface BundleAnchor {
-  batchId: string;
-  factoryMspId: string;
-  merkleRoot: string;
-  eventCount: number;
-  txId: string;
-  blockNumber: number;
-  blockHash?: string;
-}
-
-/** A device state from its ledger history: in force from `from` until the next one. */
-export interface BundleDeviceState {
-  from: string;
-  status: string;
-  validUntil?: string;
-  /** The key in force from this state on (it changes when the device rotates its key). */
-  publicKeyPem?: string;
-  certificateFingerprint?: string;
-}
-
-export interface BundleDevice {
-  certificatePem: string;
-  factoryMspId: string;
-  certificateFingerprint: string;
-  /** SPKI PEM of the device key in force now (`states` say which key was in force when). */
-  publicKeyPem: string;
-  /** Ledger states, oldest first (API.md calls the device's ledger record `ledgerRecord`; the services send these). */
-  states: BundleDeviceState[];
-}
-
-export interface ProofBundleWorkOrder {
-  id: string;
-  orderId: string;
-  brandMspId: string;
-  factoryMspId: string;
-  quantity: number;
-  termsHash: string;
-  ledger: LedgerRef | null;
-}
-
-export interface ProofBundle {
-  version: 1;
-  generatedAt: string;
-  workOrder: ProofBundleWorkOrder;
-  events: ProofEvent[];
-  anchors: Record<string, BundleAnchor>;
-  devices: Record<string, BundleDevice>;
-  caCertificates: Record<string, string>;
-}
-
-export interface ProofCheck {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
+import type { ProofCheck as SharedProofCheck } from '@c2m/shared';
 
 export interface VerifyResult {
   valid: boolean;
-  checks: ProofCheck[];
+  checks: SharedProofCheck[];
+  /** Sums of the proven anchors' committed totals for the work order. */
+  totals?: {
+    events: number;
+    units: number;
+    qcPass: number;
+    qcFail: number;
+    batches: number;
+    batchesWithoutTotals: number;
+  };
+}
+
+/** What a verifier pins (GET /api/proofs/trust, kept from the first use). */
+export interface ProofTrust {
+  caCertificates: Record<string, string>;
+  endorsementPolicy: string;
+  channel: string;
+  chaincode: string;
+  ordererMspIds: string[];
 }
 
 export interface LedgerBlock {

@@ -9,6 +9,7 @@ import { WorkOrdersTable } from '../components/work-orders-table';
 import { errorMessage, formatDateTime, formatNumber, shortHash } from '../lib/format';
 import { useSession } from '../lib/session';
 import { usePoll } from '../lib/use-poll';
+import { pinnedTrust } from '../proof/trust';
 import { verifyProofBundleInBrowser } from '../proof/verify-bundle';
 import { FactoryAnchorsSection } from './financier-anchors';
 
@@ -57,7 +58,9 @@ function VerifyPanel({ workOrder }: { workOrder: WorkOrder }) {
       // Ask the platform and check ourselves; a financier should not have to trust either alone.
       const [server, browser] = await Promise.all([
         api.verifyProof(bundle).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))),
-        verifyProofBundleInBrowser(bundle).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))),
+        pinnedTrust(api)
+          .then((pinned) => verifyProofBundleInBrowser(bundle, pinned))
+          .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))),
       ]);
       setState({ phase: 'done', bundle, server, browser });
     } catch (e) {

@@ -84,6 +84,38 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   );
 
+  // The trust a verifier pins: public material (CA certificates, the channel's policy). A verifier should get it
+  // out of band from the consortium; the portal pins it on first use and keeps that copy (portals/src/proof/trust.ts).
+  fastify.get(
+    '/proofs/trust',
+    {
+      schema: {
+        tags: ['proofs'],
+        summary: "The consortium's CA certificates, endorsement policy, channel, chaincode and orderer orgs, to pin",
+        response: {
+          200: Type.Object({
+            caCertificates: Type.Record(Type.String(), Type.String()),
+            endorsementPolicy: Type.String(),
+            channel: Type.String(),
+            chaincode: Type.String(),
+            ordererMspIds: Type.Array(Type.String()),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async () => {
+      const t = trace.trust();
+      return {
+        caCertificates: t.caCertificates,
+        endorsementPolicy: trace.endorsementPolicyText(),
+        channel: t.channel,
+        chaincode: t.chaincode,
+        ordererMspIds: [...t.ordererMspIds],
+      };
+    },
+  );
+
   // Anyone may verify a bundle: verification reveals nothing the bundle does not already hold.
   fastify.post(
     '/proofs/verify',

@@ -296,7 +296,15 @@ export function createTraceService(deps: TraceDeps) {
     return verifyInWorker(bundle, trust());
   }
 
-  return { events, production, anchors, buildProofBundle, verify, trust };
+  return {
+    events,
+    production,
+    anchors,
+    buildProofBundle,
+    verify,
+    trust,
+    endorsementPolicyText: () => endorsementPolicy(deps.caCertificates()),
+  };
 }
 
 export type TraceService = ReturnType<typeof createTraceService>;

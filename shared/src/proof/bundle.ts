@@ -20,7 +20,7 @@ export interface BundleEvent {
   readonly sig: string;
   readonly leafHash: string;
   readonly batchId: string;
-  readonly proof: readonly { readonly position: 'left' | 'right'; readonly hash: string }[];
+  readonly proof: { readonly position: 'left' | 'right'; readonly hash: string }[];
 }
 
 export interface BundleAnchor {
@@ -51,9 +51,9 @@ export interface BundleDevice {
   readonly publicKeyPem: string;
   /** Every certificate the device held, by fingerprint. */
   readonly certificates: Readonly<Record<string, string>>;
-  readonly states: readonly BundleDeviceState[];
+  readonly states: BundleDeviceState[];
   /** The transactions that wrote the device's record, oldest first (revision 1, 2, …). */
-  readonly ledgerTxIds: readonly string[];
+  readonly ledgerTxIds: string[];
 }
 
 export interface BundleTransaction {
@@ -77,10 +77,10 @@ export interface ProofBundleV2 {
     readonly termsHash: string;
     readonly ledger: { readonly txId: string; readonly blockNumber: number } | null;
     /** The transactions that wrote the record up to `ledger.txId` (commit, acceptance), revision 1, 2, … */
-    readonly ledgerTxIds: readonly string[];
+    readonly ledgerTxIds: string[];
   };
   /** Full events with Merkle paths: a page, one batch, or a sample; a summary bundle may hold none. */
-  readonly events: readonly BundleEvent[];
+  readonly events: BundleEvent[];
   readonly anchors: Readonly<Record<string, BundleAnchor>>;
   readonly devices: Readonly<Record<string, BundleDevice>>;
   readonly transactions: Readonly<Record<string, BundleTransaction>>;

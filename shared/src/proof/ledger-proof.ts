@@ -45,8 +45,8 @@ export interface OrdererSignature {
 export interface BlockProof {
   readonly header: BlockHeader;
   /** Hex SHA-256 of every envelope of the block, in order. */
-  readonly txHashes: readonly string[];
-  readonly validationCodes: readonly string[];
+  readonly txHashes: string[];
+  readonly validationCodes: string[];
   readonly ordererSignature: OrdererSignature;
 }
 
