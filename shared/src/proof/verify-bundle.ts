@@ -27,7 +27,7 @@ import type {
   ProofBundleV2,
   ProofCheck,
 } from './bundle.js';
-import { concat, fromBase64Url, fromHex, pemToDer, sha256, toHex, utf8 } from './bytes.js';
+import { concat, fromBase64Url, fromHex, pemToDer, toHex, utf8 } from './bytes.js';
 import {
   type BlockProof,
   learnKeyPolicies,
@@ -40,6 +40,7 @@ import {
   writtenRecord,
 } from './ledger-proof.js';
 import { formatPolicy, type Policy, parsePolicy } from './policy.js';
+import { sha256Sync } from './sha256.js';
 import { certificateFingerprint, parseCertificatePem, parseSpki, verifyRaw } from './x509.js';
 
 export interface VerifyBundleOptions {
@@ -125,16 +126,16 @@ export async function merkleRoot(leaf: Uint8Array, proof: BundleEventProof): Pro
   for (const step of proof) {
     const sibling = fromHex(step.hash);
     if (sibling.length !== 32) throw new Error('Merkle sibling is not 32 bytes');
-    if (step.position === 'left') node = await sha256(concat(sibling, node));
-    else if (step.position === 'right') node = await sha256(concat(node, sibling));
+    if (step.position === 'left') node = sha256Sync(concat(sibling, node));
+    else if (step.position === 'right') node = sha256Sync(concat(node, sibling));
     else throw new Error('Merkle step position is neither left nor right');
   }
   return toHex(node);
 }
 type BundleEventProof = ProofBundleV2['events'][number]['proof'];
 
-export function leafHash(message: string): Promise<Uint8Array> {
-  return sha256(concat(new Uint8Array([0]), utf8(message)));
+export async function leafHash(message: string): Promise<Uint8Array> {
+  return sha256Sync(concat(new Uint8Array([0]), utf8(message)));
 }
 
 interface Body {
@@ -341,6 +342,7 @@ export async function verifyBundle(
   const certified = new Tally();
   const belongs = new Tally();
   const seen = new Set<string>();
+  const spkis = new Map<string, ReturnType<typeof parseSpki>>();
   for (const [i, e] of events.entries()) {
     let label = `event ${i}`;
     let body: Body | undefined;
@@ -372,7 +374,12 @@ export async function verifyBundle(
     try {
       const pem = keyInForce(states, t);
       if (!pem) throw new Error('no key in force');
-      if (await verifyRaw(parseSpki(pemToDer(pem)), utf8(e.message), fromBase64Url(e.sig))) signatures.ok++;
+      let key = spkis.get(pem);
+      if (!key) {
+        key = parseSpki(pemToDer(pem));
+        spkis.set(pem, key);
+      }
+      if (await verifyRaw(key, utf8(e.message), fromBase64Url(e.sig))) signatures.ok++;
       else signatures.fail(label);
     } catch (err) {
       signatures.fail(`${label} (${errText(err)})`);
