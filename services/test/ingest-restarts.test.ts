@@ -47,7 +47,6 @@ describe('ingest through restarts of the ingest, Redis and Mosquitto', () => {
       devices,
       ratePerSecond: 400,
       count: total,
-      workOrderId: 'WO-RESTARTS',
     });
     const stored = async () =>
       Number((await t.platform.pool.query('SELECT COUNT(*) AS n FROM device_events')).rows[0].n);

@@ -43,7 +43,7 @@ export function createMilestones(deps: { pool: pg.Pool; ledger: LedgerAccess }) 
          COALESCE(array_agg(DISTINCT b.batch_id ORDER BY b.batch_id), '{}') AS batches,
          COALESCE(array_agg(DISTINCT b.merkle_root ORDER BY b.merkle_root), '{}') AS roots
        FROM device_events e JOIN batches b ON b.batch_id = e.batch_id AND b.status = 'anchored'
-       WHERE e.work_order_id = $1`,
+       WHERE e.work_order_id = $1 AND e.factory_msp = (SELECT factory_msp FROM work_orders WHERE id = $1)`,
       [workOrderId],
     );
     const r = rows[0];

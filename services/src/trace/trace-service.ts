@@ -29,7 +29,8 @@ export function createTraceService(deps: TraceDeps) {
   async function events(workOrderId: string, limit = 200) {
     const { rows } = await pool.query(
       `SELECT device_id, seq, event_time, type, data, batch_id, received_at FROM device_events
-       WHERE work_order_id = $1 ORDER BY event_time DESC, id DESC LIMIT $2`,
+       WHERE work_order_id = $1 AND factory_msp = (SELECT factory_msp FROM work_orders WHERE id = $1)
+       ORDER BY event_time DESC, id DESC LIMIT $2`,
       [workOrderId, limit],
     );
     return rows.map((r) => ({
@@ -47,6 +48,7 @@ export function createTraceService(deps: TraceDeps) {
     const { rows } = await pool.query(
       `SELECT date_trunc('${bucket === 'minute' ? 'minute' : 'hour'}', event_time) AS hour, SUM((data->>'units')::bigint)::bigint AS units
        FROM device_events WHERE work_order_id = $1 AND type = 'production.count'
+         AND factory_msp = (SELECT factory_msp FROM work_orders WHERE id = $1)
        GROUP BY 1 ORDER BY 1`,
       [workOrderId],
     );
@@ -74,7 +76,8 @@ export function createTraceService(deps: TraceDeps) {
     const { rows: evs } = await pool.query(
       `SELECT e.id, e.device_id, e.message, e.signature, e.leaf_hash, e.batch_id FROM device_events e
        JOIN batches b ON b.batch_id = e.batch_id AND b.status = 'anchored'
-       WHERE e.work_order_id = $1 ORDER BY e.id LIMIT $2`,
+       WHERE e.work_order_id = $1 AND e.factory_msp = (SELECT factory_msp FROM work_orders WHERE id = $1)
+       ORDER BY e.id LIMIT $2`,
       [workOrderId, deps.maxEvents ?? 5000],
     );
     const byBatch = new Map<string, typeof evs>();
