@@ -114,7 +114,8 @@ export function createClassifier(deps: ClassifierDeps) {
       rejected.push({
         index,
         topic: storable(item.topic, 512),
-        deviceId: parsed?.deviceId ?? null,
+        // Before the body parses, the topic's device (unverified) is the best lead for whoever investigates.
+        deviceId: parsed?.deviceId ?? parts?.device.slice(0, 128) ?? null,
         topicFactory: parts?.factory ?? null,
         topicDevice: parts?.device ?? null,
         seq: parsed?.seq ?? null,

@@ -299,7 +299,7 @@ export function createIngest(deps: IngestDeps) {
       failures++;
       failingSince ??= Date.now();
       lastError = (err as Error).message;
-      const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
+      const delay = Math.min(10_000, 500 * 2 ** Math.min(failures, 5));
       deps.logger.error({ err, messages: items.length, retryInMs: delay }, 'ingest write failed; retrying');
       failed = items;
       if (!closed) later(delay, retryFailed);
