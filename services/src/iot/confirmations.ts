@@ -71,8 +71,10 @@ interface Outgoing {
 }
 
 export interface DeviceOutboxOptions {
-  /** Resend a message not confirmed after this long, ms (default 3 s). */
+  /** Resend a message not confirmed after this long, ms (default 3 s), doubling per resend up to `maxResendAfterMs`. */
   readonly resendAfterMs?: number;
+  /** Longest wait between resends of one message, ms (default 60 s): a platform that is down is not flooded. */
+  readonly maxResendAfterMs?: number;
   /** Messages unconfirmed at once before `send` waits (default 2,000). */
   readonly capacity?: number;
 }
@@ -85,6 +87,7 @@ export interface DeviceOutboxOptions {
  */
 export function createDeviceOutbox(client: MqttClient, options: DeviceOutboxOptions = {}) {
   const resendAfterMs = options.resendAfterMs ?? 3000;
+  const maxResendAfterMs = options.maxResendAfterMs ?? 60_000;
   const capacity = options.capacity ?? 2000;
   const pending = new Map<string, Outgoing>();
   const subscribed = new Set<string>();
