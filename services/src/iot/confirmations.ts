@@ -66,7 +66,9 @@ interface Outgoing {
   readonly topic: string;
   readonly payload: string;
   readonly sigPrefix: string;
+  /** When the broker acknowledged the last send (infinity while it has not), and when that send began. */
   sentAt: number;
+  publishedAt: number;
   sends: number;
 }
 
@@ -113,10 +115,19 @@ export function createDeviceOutbox(client: MqttClient, options: DeviceOutboxOpti
   });
 
   const publish = (p: Outgoing) => {
-    p.sentAt = Date.now();
+    // The wait for a confirmation starts at the broker's PUBACK: until then the MQTT client itself retransmits
+    // (on reconnect), and a slow broker is no reason to send again. Only the confirmation releases the message.
+    p.sentAt = Number.POSITIVE_INFINITY;
+    p.publishedAt = Date.now();
     p.sends++;
-    // The publish promise settles on the broker's PUBACK; only the confirmation releases the message.
-    client.publishAsync(p.topic, p.payload, { qos: 1 }).catch(() => {});
+    client.publishAsync(p.topic, p.payload, { qos: 1 }).then(
+      () => {
+        p.sentAt = Date.now();
+      },
+      () => {
+        p.sentAt = 0;
+      },
+    );
   };
 
   const resender = setInterval(
@@ -149,6 +160,7 @@ export function createDeviceOutbox(client: MqttClient, options: DeviceOutboxOpti
         payload,
         sigPrefix: sig.slice(0, CONFIRMATION_SIG_CHARS),
         sentAt: 0,
+        publishedAt: 0,
         sends: 0,
       };
       pending.set(`${deviceId}/${seq}/${p.sigPrefix}`, p);
