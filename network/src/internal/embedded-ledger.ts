@@ -5,6 +5,7 @@ import {
   type BlockSummary,
   type ChaincodeEvent,
   canonicalJson,
+  ErrorCodes,
   type Ledger,
   type LedgerCheckpoint,
   type LedgerIdentity,
@@ -24,8 +25,8 @@ import {
   type PolicyIdentity,
   parsePolicy,
   policyFromSignaturePolicyEnvelope,
-  policyOrgs,
 } from '../policy.js';
+import { endorsementPlan, greedyOrgs, NO_LOCAL_ENDORSER } from './endorsement-plan.js';
 import { IdentityError, MspRegistry } from './msp.js';
 import {
   buildEnvelope,
@@ -319,15 +320,40 @@ class EmbeddedLedger implements Ledger {
     } else {
       // As the Fabric Gateway does: simulate on one peer, then let the written keys' endorsement policies
       // (key-level where set, else the chaincode's) pick the other endorsers.
+      // With transient data the Gateway also refuses endorsers outside the touched collections
+      // (endorsement-plan.ts); the client must then name trusted endorsers itself.
+      const hasTransientData = Object.keys(options.transientData ?? {}).length > 0;
+      if (hasTransientData && !this.#peers.has(identity.mspId)) {
+        throw new EndorseError(NO_LOCAL_ENDORSER, { txId, code: ErrorCodes.ENDORSEMENT_PLAN_REFUSED });
+      }
       const firstOrg = this.#peers.has(identity.mspId)
         ? identity.mspId
         : this.#discover(identity.mspId, [this.#policy])[0]!;
       const first = await this.#endorse(firstOrg, signed, decoded);
-      const orgs = first.rwset ? this.#discover(firstOrg, this.#policiesFor(first.rwset)) : [firstOrg];
+      let orgs: readonly string[] = [firstOrg];
+      if (first.rwset) {
+        const plan = endorsementPlan({
+          firstMspId: firstOrg,
+          policies: this.#policiesFor(first.rwset),
+          hasPeer: (m) => this.#peers.has(m),
+          hasTransientData,
+          collectionsTouched: first.rwset.collections.map((c) => c.collection),
+          collections: this.#config.collections,
+        });
+        if (!plan.ok) {
+          throw new EndorseError(plan.message, {
+            txId,
+            code: ErrorCodes.ENDORSEMENT_PLAN_REFUSED,
+            details: [first.detail],
+          });
+        }
+        orgs = plan.orgs;
+      }
+      // A first org left out of the plan (not a collection member) does not count, as in the Gateway.
       const rest = await Promise.all(
         orgs.filter((o) => o !== firstOrg).map((org) => this.#endorse(org, signed, decoded)),
       );
-      results = [first, ...rest];
+      results = orgs.includes(firstOrg) ? [first, ...rest] : rest;
     }
     const failed = results.find((r) => r.detail.status >= 400 || !r.responsePayload);
     if (failed) {
@@ -479,16 +505,7 @@ class EmbeddedLedger implements Ledger {
 
   /** Like the gateway's use of discovery: the first org, then the policies' orgs in order, until every policy is satisfiable. */
   #discover(firstMspId: string, policies: readonly Policy[]): string[] {
-    const candidates = [firstMspId, ...policies.flatMap(policyOrgs)].filter(
-      (m, i, all) => this.#peers.has(m) && all.indexOf(m) === i,
-    );
-    const chosen: string[] = [];
-    for (const org of candidates) {
-      chosen.push(org);
-      const ids: PolicyIdentity[] = chosen.map((m) => ({ mspId: m, roles: new Set(['peer']) }));
-      if (policies.every((p) => evaluatePolicy(p, ids))) return chosen;
-    }
-    return chosen;
+    return greedyOrgs(firstMspId, policies, (m) => this.#peers.has(m)).orgs;
   }
 
   /**
@@ -790,6 +807,14 @@ class EmbeddedLedger implements Ledger {
       return { ...base, code: TxValidationCodes.ENDORSEMENT_POLICY_FAILURE };
     }
 
+    // A key whose endorsement policy an earlier transaction of this block changed cannot be judged by either
+    // version of it: Fabric's key-level validator invalidates such a transaction (ValidationParameterUpdatedError
+    // → ENDORSEMENT_POLICY_FAILURE). Validation runs before the MVCC check on a peer, so this wins over a read
+    // conflict: two commits of one new work order in a block leave the loser with this code, not MVCC.
+    for (const key of [...rwset.writes.map((w) => w.key), ...(rwset.metadataWrites ?? []).map((w) => w.key)]) {
+      if (touchedMetadata.has(key)) return { ...base, code: TxValidationCodes.ENDORSEMENT_POLICY_FAILURE };
+    }
+
     // MVCC: every read must still be at the version it was read at, and not rewritten earlier in this block.
     for (const r of rwset.reads) {
       if (touched.has(r.key) || !sameVersion(this.#state.get(r.key)?.version ?? null, r.version)) {
@@ -803,12 +828,6 @@ class EmbeddedLedger implements Ledger {
           return { ...base, code: TxValidationCodes.MVCC_READ_CONFLICT };
         }
       }
-    }
-    // A key whose endorsement policy an earlier transaction of this block changed cannot be judged by either
-    // version of it: Fabric invalidates such a transaction (ValidationParameterUpdatedError → policy failure).
-    // Checked after the read conflicts above, so a transaction that also read the key reports the conflict.
-    for (const key of [...rwset.writes.map((w) => w.key), ...(rwset.metadataWrites ?? []).map((w) => w.key)]) {
-      if (touchedMetadata.has(key)) return { ...base, code: TxValidationCodes.ENDORSEMENT_POLICY_FAILURE };
     }
     // Phantoms: re-run each range query; a key added, removed or changed in the range invalidates the transaction.
     for (const q of rwset.ranges) {
