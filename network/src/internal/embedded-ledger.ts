@@ -390,6 +390,12 @@ class EmbeddedLedger implements Ledger {
   async evaluate(identity: LedgerIdentity, transaction: string, options: ProposalOptions = {}): Promise<Uint8Array> {
     this.#assertOpen();
     const { txId, signed, decoded } = await this.#propose(identity, transaction, options);
+    // As the Gateway's evaluate: transient data goes only to the gateway's own org unless the caller names one.
+    if (!options.endorsingOrganizations && !this.#peers.has(identity.mspId)) {
+      if (Object.keys(options.transientData ?? {}).length > 0) {
+        throw new EndorseError(NO_LOCAL_ENDORSER, { txId, code: ErrorCodes.ENDORSEMENT_PLAN_REFUSED });
+      }
+    }
     const org =
       options.endorsingOrganizations?.[0] ??
       (this.#peers.has(identity.mspId) ? identity.mspId : this.#discover(identity.mspId, [this.#policy])[0]!);
