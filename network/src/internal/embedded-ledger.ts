@@ -104,6 +104,14 @@ export interface EmbeddedLedgerOptions {
   readonly blockSize?: number;
   /** Cut a partial block after this long (default 50 ms). */
   readonly blockTimeoutMs?: number;
+  /**
+   * Group commit (default true): when no block is being validated or written, cut what is pending at once
+   * instead of waiting out the timeout, and cut again as soon as the committer is free. A lone transaction
+   * then waits for its own commit only; under load the committer is always busy and blocks fill as before.
+   * `false` keeps Fabric's orderer rule (count or timeout only), for tests that need transactions sent
+   * together to share a block.
+   */
+  readonly cutWhenIdle?: boolean;
 }
 
 /** The channel configuration, fixed in the genesis block so that a reopened ledger validates its history by the rules it was written under. */
@@ -213,6 +221,10 @@ class EmbeddedLedger implements Ledger {
   readonly #pvtFile: RecordFile;
   readonly #blockSize: number;
   readonly #blockTimeoutMs: number;
+  readonly #cutWhenIdle: boolean;
+  /** Blocks cut and not yet committed. */
+  #inFlight = 0;
+  #idleCut: NodeJS.Immediate | undefined;
   readonly #listeners = new Set<() => void>();
   readonly #verifiedProposals = new WeakMap<peer.SignedProposal, Promise<boolean>>();
   readonly #keyPolicies = new Map<string, Policy>();
@@ -237,6 +249,7 @@ class EmbeddedLedger implements Ledger {
     this.#pvtFile = pvtFile;
     this.#blockSize = options.blockSize ?? 50;
     this.#blockTimeoutMs = options.blockTimeoutMs ?? 50;
+    this.#cutWhenIdle = options.cutWhenIdle ?? true;
     if (quietFabricLogs()) cacheShimParameterValidation();
     cacheShimCertificateParsing();
     // ChaincodeFromContract appends its system contract to the array it is given.
@@ -467,6 +480,8 @@ class EmbeddedLedger implements Ledger {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#idleCut) clearImmediate(this.#idleCut);
+    this.#idleCut = undefined;
     const pending = this.#pending;
     this.#pending = [];
     if (pending.length > 0) {
@@ -636,8 +651,17 @@ class EmbeddedLedger implements Ledger {
       // block's ordered checks (policy, MVCC) find the answers waiting.
       this.#pending.push({ ...p, prepared: this.#prepareTx(p.envelope), resolve, reject });
       if (this.#pending.length >= this.#blockSize) this.#cut();
-      else if (!this.#timer) this.#timer = setTimeout(() => this.#cut(), this.#blockTimeoutMs);
+      else {
+        if (!this.#timer) this.#timer = setTimeout(() => this.#cut(), this.#blockTimeoutMs);
+        // After this turn of the event loop, so transactions that arrive together still share the block.
+        if (this.#cutWhenIdle && this.#inFlight === 0) this.#idleCut ??= setImmediate(() => this.#cutIfIdle());
+      }
     });
+  }
+
+  #cutIfIdle(): void {
+    this.#idleCut = undefined;
+    if (this.#inFlight === 0 && this.#pending.length > 0 && !this.#closed) this.#cut();
   }
 
   #cut(): void {
@@ -647,7 +671,14 @@ class EmbeddedLedger implements Ledger {
     if (this.#pending.length > 0) this.#timer = setTimeout(() => this.#cut(), this.#blockTimeoutMs);
     if (batch.length === 0) return;
     const prepared = Promise.all(batch.map((p) => p.prepared));
-    this.#commitChain = this.#commitChain.then(() => this.#commitBlock(batch, prepared));
+    this.#inFlight++;
+    this.#commitChain = this.#commitChain
+      .then(() => this.#commitBlock(batch, prepared))
+      .then(() => {
+        this.#inFlight--;
+        // What arrived while this block committed goes now rather than at its timeout.
+        if (this.#cutWhenIdle) this.#cutIfIdle();
+      });
   }
 
   // --- committer ---
