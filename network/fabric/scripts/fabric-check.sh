@@ -14,7 +14,9 @@ REPO_DIR="$(cd "$SCRIPTS_DIR/../../.." && pwd)"
 cd "$REPO_DIR" || exit 2
 
 missing=()
-for bin in peer orderer configtxgen osnadmin discover fabric-ca-server fabric-ca-client; do
+tools=(peer orderer configtxgen osnadmin discover)
+if [[ "${CRYPTO:-ca}" == cryptogen ]]; then tools+=(cryptogen); else tools+=(fabric-ca-server fabric-ca-client); fi
+for bin in "${tools[@]}"; do
   command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
 done
 if ((${#missing[@]} > 0)); then
@@ -77,7 +79,9 @@ fi
 
 t0=$SECONDS
 if "$SCRIPTS_DIR/network.sh" up >"$logs/up.log" 2>&1; then
-  step "network up" ok "orderer, 5 peers, 5 CAs, channel, chaincode, discovery ($((SECONDS - t0)) s)"
+  crypto="5 CAs"
+  [[ "$CRYPTO" == cryptogen ]] && crypto="cryptogen"
+  step "network up" ok "$crypto, orderer, 5 peers, channel, chaincode, discovery ($((SECONDS - t0)) s)"
 else
   step "network up" FAIL "see $logs/up.log"
   teardown
