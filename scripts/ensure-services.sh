@@ -12,7 +12,10 @@ if ! port_open 5432; then
 fi
 if ! port_open 6379; then
   echo "starting Redis"
-  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  # Append-only file, as in docker-compose.yml: BullMQ's job schedulers and queued jobs survive a restart.
+  # (The platform also re-creates its schedulers when Redis comes back empty; see services/src/job-schedulers.ts.)
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly yes --appendfsync everysec \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
   wait_port 6379 || exit 1
 fi
 if ! port_open 1883; then

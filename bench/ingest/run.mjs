@@ -103,7 +103,8 @@ for (let s = 1; s <= PER_DEVICE; s++) {
         seq: s,
         time: new Date(t0 + s * 1000).toISOString(),
         type: 'production.count',
-        data: { workOrderId: 'WO-BENCH', units: 10 + (s % 5), line: 'line-1' },
+        // No work order: the ingest checks a named one against the factory's work orders, which a bench has none of.
+        data: { units: 10 + (s % 5), line: 'line-1' },
       },
       d.privateKey,
     );
@@ -222,8 +223,7 @@ while (ingest.metrics.accepted + ingest.metrics.duplicates < TOTAL) {
     lastPrint = now;
     log(`  ${(now / 1000).toFixed(1)} s: ${ingest.metrics.accepted} durable`);
   }
-  const rejected = Object.values(ingest.metrics.rejected).reduce((a, b) => a + b, 0);
-  if (rejected > 0) throw new Error(`unexpected rejections: ${JSON.stringify(ingest.metrics.rejected)}`);
+  if (ingest.metrics.rejected > 0) throw new Error(`unexpected rejections: ${ingest.metrics.rejected}`);
   if (timeline.length > 200 && timeline[timeline.length - 200][1] === ingest.metrics.accepted) {
     throw new Error(`no progress for 10 s at ${ingest.metrics.accepted} of ${TOTAL} durable`);
   }

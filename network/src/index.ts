@@ -56,6 +56,7 @@ export {
   FabricSettingsError,
   type FabricSettingsFile,
   FabricSettingsSchema,
+  fabricConnectionPath,
   loadFabricSettings,
   resolveFabricSettings,
   validateFabricSettings,

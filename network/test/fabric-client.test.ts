@@ -29,6 +29,7 @@ import {
   CommitError,
   EndorseError,
   FabricSettingsError,
+  fabricConnectionPath,
   loadFabricSettings,
   parsePolicy,
   SubmitError,
@@ -246,6 +247,45 @@ describe('Fabric connection settings', () => {
     );
     await writeFile(join(dir, 'broken.json'), '{');
     await assert.rejects(loadFabricSettings(join(dir, 'broken.json')), /not JSON/);
+  });
+
+  it('resolves a relative FABRIC_CONNECTION from the folder npm was started in, else the current one', () => {
+    // npm -w runs the tests in network/, but the user typed the path from the repository root.
+    assert.equal(fabricConnectionPath('network/x.json', { INIT_CWD: '/repo' }), '/repo/network/x.json');
+    assert.equal(fabricConnectionPath('/abs/x.json', { INIT_CWD: '/repo' }), '/abs/x.json');
+    assert.equal(fabricConnectionPath('x.json', {}), join(process.cwd(), 'x.json'));
+    assert.equal(fabricConnectionPath('../../etc/x.json', { INIT_CWD: '/repo/a' }), '/etc/x.json');
+  });
+});
+
+describe('the gateway’s refusal to choose endorsers for transient data', () => {
+  it('becomes an EndorseError with ENDORSEMENT_PLAN_REFUSED, whichever gateway class carries it', () => {
+    const text =
+      'requires endorsement from organisation(s) that are not in the distribution policy of the private data collection(s): [brandFactoryTerms]; retry specifying trusted endorsing organizations to protect transient data';
+    const err = new GatewayEndorseError({
+      code: status.FAILED_PRECONDITION,
+      details: [],
+      cause: serviceError(status.FAILED_PRECONDITION, text),
+      transactionId: TX,
+      message: `9 FAILED_PRECONDITION: ${text}`,
+    });
+    const mapped = toLedgerError(err, 'ignored');
+    assert.ok(mapped instanceof EndorseError);
+    assert.equal(mapped.code, ErrorCodes.ENDORSEMENT_PLAN_REFUSED);
+    assert.equal(mapped.txId, TX);
+    // Another FAILED_PRECONDITION (e.g. discovery finding no layout) keeps the generic stage code.
+    const other = toLedgerError(
+      new GatewayEndorseError({
+        code: status.FAILED_PRECONDITION,
+        details: [],
+        cause: serviceError(status.FAILED_PRECONDITION, 'no combination of peers can be derived'),
+        transactionId: TX,
+        message: '9 FAILED_PRECONDITION: no combination of peers can be derived',
+      }),
+      'ignored',
+    );
+    assert.ok(other instanceof EndorseError);
+    assert.equal(other.code, ErrorCodes.ENDORSEMENT_FAILED);
   });
 });
 

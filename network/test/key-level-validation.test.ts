@@ -49,7 +49,8 @@ describe('key-level validation rules', () => {
 
   before(async () => {
     net = await startNetwork(
-      { contracts: [KeyPolicyContract], blockSize: 2, blockTimeoutMs: 300 },
+      // Fabric's cutting rule only (no group commit): transactions sent together must share a block.
+      { contracts: [KeyPolicyContract], blockSize: 2, blockTimeoutMs: 300, cutWhenIdle: false },
       { registerOrgs: false },
     );
   });

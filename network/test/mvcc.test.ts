@@ -18,7 +18,7 @@ describe('MVCC', () => {
   let net: TestNetwork;
   before(async () => {
     // A long timeout puts both transactions into one block, the case Fabric checks against earlier txs in the block.
-    net = await startNetwork({ blockTimeoutMs: 30 });
+    net = await startNetwork({ blockTimeoutMs: 30, cutWhenIdle: false });
     await devicesContract(net.ledger, net.factory1).registerDevice(device('dev-m'));
     await devicesContract(net.ledger, net.certifier).certifyDevice(
       'dev-m',

@@ -29,6 +29,11 @@ export interface Config {
   readonly maxMessageBytes: number;
   /** Anti-replay window of the ingest: how far below a device's highest number a late, unseen one is accepted. */
   readonly ingestReorderWindow: number;
+  /** Largest jump of a device's sequence number above its highest stored one. */
+  readonly ingestMaxSeqGap: number;
+  /** How long before / after its receipt an event may claim to have happened, ms. */
+  readonly ingestMaxPastSkewMs: number;
+  readonly ingestMaxFutureSkewMs: number;
   /** Files of the ingest's TLS client identity for an mqtts:// broker (services/mosquitto/README.md). */
   readonly mqttTls: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
   readonly portalsDir: string;
@@ -67,6 +72,9 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     dispatchHorizonWeeks: int('DISPATCH_HORIZON_WEEKS', 8),
     maxMessageBytes: int('MAX_MESSAGE_BYTES', 16 * 1024),
     ingestReorderWindow: int('INGEST_REORDER_WINDOW', 1024),
+    ingestMaxSeqGap: int('INGEST_MAX_SEQ_GAP', 1_000_000),
+    ingestMaxPastSkewMs: int('INGEST_MAX_PAST_SKEW_MS', 24 * 3600_000),
+    ingestMaxFutureSkewMs: int('INGEST_MAX_FUTURE_SKEW_MS', 120_000),
     mqttTls: { caFile: env.MQTT_CA_FILE, certFile: env.MQTT_CERT_FILE, keyFile: env.MQTT_KEY_FILE },
     portalsDir: path.resolve(env.PORTALS_DIR ?? path.join(repoRoot, 'portals/dist')),
     ...overrides,

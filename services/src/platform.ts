@@ -10,9 +10,12 @@ import { createDemandService } from './demand/demand-service.js';
 import { createForecastPool } from './demand/forecast-pool.js';
 import { createForecastRuns } from './demand/forecast-runs.js';
 import { createDeviceBulk } from './iot/device-bulk.js';
+import { DeviceMessageRejections } from './iot/device-message.js';
 import { createDeviceRegistry } from './iot/device-registry.js';
 import { createDevicesService } from './iot/devices-service.js';
-import { createIngest } from './iot/ingest.js';
+import { createIngest, type Ingest } from './iot/ingest.js';
+import { IngestCounters } from './iot/ingest-writer.js';
+import { createSchedulerKeeper } from './job-schedulers.js';
 import type { LedgerAccess } from './ledger/ledger-access.js';
 import { createLedgerAccess } from './ledger/ledger-access-impl.js';
 import { loadFabricConnection, openLedger, openPlatformIdentity } from './ledger/open-ledger.js';
@@ -71,7 +74,14 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     const connection = redisConnection(config.redisUrl);
     const prefix = config.redisPrefix;
     const registry = createDeviceRegistry(ledgerAccess, PLATFORM_USER);
-    const outbox = createLedgerOutbox({ pool, ledger: ledgerAccess, connection, prefix, logger });
+    // Redis restarted without its data takes the job schedulers with it, and every dispatch request queued there.
+    let dispatcherRef: ReturnType<typeof createDispatcher> | undefined;
+    const schedulers = createSchedulerKeeper({
+      logger,
+      onReset: async () => dispatcherRef?.retryWaiting('redis-reset'),
+    });
+    closers.push(() => schedulers.close());
+    const outbox = createLedgerOutbox({ pool, ledger: ledgerAccess, connection, prefix, logger, schedulers });
     closers.push(() => outbox.close());
     let ordersRef: ReturnType<typeof createOrdersService> | undefined;
     const factoryMspIds = () =>
@@ -97,6 +107,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       orders: () => ordersRef as ReturnType<typeof createOrdersService>,
     });
     closers.push(() => dispatcher.close());
+    dispatcherRef = dispatcher;
     const orders = createOrdersService({
       pool,
       requestDispatch: (orderId, reason) => dispatcher.request(orderId, reason),
@@ -114,6 +125,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       prefix,
       logger,
       createOrder: orders.createOrder,
+      schedulers,
     });
     closers.push(() => forecastRuns.close());
     const devices = createDevicesService({
@@ -149,6 +161,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       logger,
       batchSize: config.anchorBatchSize,
       intervalMs: config.anchorIntervalMs,
+      schedulers,
     });
     closers.push(() => anchorer.close());
     const ingest = createIngest({
@@ -160,6 +173,9 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       clientId: config.mqttClientId,
       maxMessageBytes: config.maxMessageBytes,
       reorderWindow: config.ingestReorderWindow,
+      maxSeqGap: config.ingestMaxSeqGap,
+      maxPastSkewMs: config.ingestMaxPastSkewMs,
+      maxFutureSkewMs: config.ingestMaxFutureSkewMs,
       tls: await readTls(config.mqttTls),
     });
     // A connection used only to ping Redis for readiness.
@@ -174,6 +190,8 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       await anchorer.start();
       await ingest.start();
       await projection.start();
+      await schedulers.check();
+      schedulers.start();
       closers.push(() => ingest.close());
       // Device changes on the ledger (from any process or org) drop cached keys and certification states.
       const height = await ledger.height();
@@ -219,6 +237,8 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
           if (options.workers !== false && !ingest.connected()) throw new Error('ingest not connected to the broker');
           return options.workers === false ? 'ingest not in this process' : 'connected';
         }),
+        schedulers: schedulers.status(),
+        ingest: options.workers === false ? { ok: true, detail: 'ingest not in this process' } : ingest.status(),
         ledger: await check(async () => `${ledger.kind}, height ${await ledger.height()}`),
       };
     }
@@ -244,14 +264,9 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       ingest,
       registry,
       projection,
+      schedulers,
       readiness,
-      metrics: () => ({
-        ingest_received: ingest.metrics.received,
-        ingest_accepted: ingest.metrics.accepted,
-        ingest_duplicates: ingest.metrics.duplicates,
-        ingest_flush_failures: ingest.metrics.flushFailures,
-        ingest_rejected: ingest.metrics.rejected,
-      }),
+      metrics: () => readMetrics(pool, ingest),
       close,
     };
   } catch (err) {
@@ -261,6 +276,72 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
 }
 
 export type Platform = Awaited<ReturnType<typeof openPlatform>>;
+
+/**
+ * Prometheus samples. Counters that must survive restarts and add up across
+ * ingest processes come from the database (`ingest_counters`, written in the
+ * same transaction as the events); the rest are this process's own.
+ */
+async function readMetrics(pool: pg.Pool, ingest: Ingest): Promise<MetricFamily[]> {
+  const { rows } = await pool.query('SELECT name, label, value FROM ingest_counters');
+  const value = (name: string, label = '') =>
+    Number(rows.find((r) => r.name === name && r.label === label)?.value ?? 0);
+  const rejected = Object.values(DeviceMessageRejections).map((reason) => ({
+    labels: { reason },
+    value: value(IngestCounters.rejected, reason),
+  }));
+  return [
+    {
+      name: 'c2m_ingest_accepted_total',
+      type: 'counter',
+      help: 'Device messages stored',
+      samples: [{ value: value(IngestCounters.accepted) }],
+    },
+    {
+      name: 'c2m_ingest_duplicates_total',
+      type: 'counter',
+      help: 'Redeliveries of stored messages, acknowledged again',
+      samples: [{ value: value(IngestCounters.duplicates) }],
+    },
+    {
+      name: 'c2m_ingest_rejected_total',
+      type: 'counter',
+      help: 'Device messages dead-lettered, by reason',
+      samples: rejected,
+    },
+    {
+      name: 'c2m_ingest_received_total',
+      type: 'counter',
+      help: 'Messages this process received from the broker',
+      samples: [{ value: ingest.metrics.received }],
+    },
+    {
+      name: 'c2m_ingest_write_failures_total',
+      type: 'counter',
+      help: 'Batch writes this process had to retry',
+      samples: [{ value: ingest.metrics.flushFailures }],
+    },
+    {
+      name: 'c2m_ingest_deferred_total',
+      type: 'counter',
+      help: 'Messages set aside because their device record did not load',
+      samples: [{ value: ingest.metrics.deferred }],
+    },
+    {
+      name: 'c2m_ingest_healthy',
+      type: 'gauge',
+      help: '1 while the ingest writes, 0 while writes keep failing',
+      samples: [{ value: ingest.healthy() ? 1 : 0 }],
+    },
+  ];
+}
+
+export interface MetricFamily {
+  readonly name: string;
+  readonly type: 'counter' | 'gauge';
+  readonly help: string;
+  readonly samples: readonly { readonly labels?: Readonly<Record<string, string>>; readonly value: number }[];
+}
 
 /** Reads the ingest's TLS files named by the configuration; none named means a plain or system-trusted broker. */
 async function readTls(files: Config['mqttTls']): Promise<{ ca?: string; cert?: string; key?: string } | undefined> {

@@ -173,6 +173,34 @@ describe('production Mosquitto configuration', { skip: !hasMosquitto && 'mosquit
     assert.equal(broker.exitCode, null, brokerLog);
   });
 
+  test('confirmations: the ingest writes to a device confirmation topic, and only that device reads it', async () => {
+    const ca = await readFileText(material.platformCaFile);
+    const ingest = await connect(servicePort, {
+      ca,
+      cert: await readFileText(material.ingestCertFile),
+      key: await readFileText(material.ingestKeyFile),
+      clientId: 'ingest-confirm',
+    });
+    const d1 = devices['press-01'] as { key: string; cert: string };
+    const d2 = devices['press-02'] as { key: string; cert: string };
+    const own = await connect(devicePort, { ca, cert: d1.cert, key: d1.key, clientId: 'press-01-confirm' });
+    const other = await connect(devicePort, { ca, cert: d2.cert, key: d2.key, clientId: 'press-02-confirm' });
+    const got: Record<string, string[]> = { own: [], other: [] };
+    own.on('message', (_t, p) => got.own?.push(p.toString()));
+    other.on('message', (_t, p) => got.other?.push(p.toString()));
+    await own.subscribeAsync('c2m/v1/Factory1Org/press-01/confirm', { qos: 1 });
+    // press-02 asks for press-01's confirmations: the broker delivers it nothing.
+    await other.subscribeAsync('c2m/v1/+/press-01/confirm', { qos: 1 });
+    await ingest.publishAsync('c2m/v1/Factory1Org/press-01/confirm', 'confirmed-1', { qos: 1 });
+    // A device cannot forge a confirmation for another device (or for itself).
+    await assert.rejects(other.publishAsync('c2m/v1/Factory1Org/press-01/confirm', 'forged', { qos: 1 }));
+    await assert.rejects(own.publishAsync('c2m/v1/Factory1Org/press-01/confirm', 'self', { qos: 1 }));
+    const deadline = Date.now() + 5000;
+    while ((got.own?.length ?? 0) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(got, { own: ['confirmed-1'], other: [] });
+  });
+
   test("the platform's ingest connects to the services listener with its TLS files (MQTT_CA_FILE, MQTT_CERT_FILE, MQTT_KEY_FILE)", async () => {
     const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres', max: 1 });
     const ingest = createIngest({

@@ -47,7 +47,14 @@ describe('walking skeleton: order to verified proof bundle', () => {
   test('health, readiness and the OpenAPI document', async () => {
     await request(t.app.server).get('/health').expect(200, { status: 'ok' });
     const ready = await request(t.app.server).get('/ready').expect(200);
-    assert.deepEqual(Object.keys(ready.body.checks).sort(), ['ledger', 'mqtt', 'postgres', 'redis']);
+    assert.deepEqual(Object.keys(ready.body.checks).sort(), [
+      'ingest',
+      'ledger',
+      'mqtt',
+      'postgres',
+      'redis',
+      'schedulers',
+    ]);
     const doc = await request(t.app.server).get('/docs/json').expect(200);
     assert.ok(doc.body.paths['/api/orders']);
     assert.ok(doc.body.paths['/api/work-orders/{workOrderId}/proof']);

@@ -43,6 +43,8 @@ export interface PrivateServer {
   readonly url: string;
   readonly port: number;
   restart(): Promise<void>;
+  /** kill -9, then start again: whatever it had not saved is gone. */
+  crash(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -69,12 +71,28 @@ async function privateServer(scheme: string, command: string, args: string[], po
       await stop();
       await start();
     },
+    async crash() {
+      const c = child;
+      child = undefined;
+      if (c && c.exitCode === null) {
+        const exited = new Promise((r) => c.once('exit', r));
+        c.kill('SIGKILL');
+        await exited;
+        await waitForPort(port, false);
+      }
+      await start();
+    },
     stop,
   };
 }
 
-/** Mosquitto with persistence and no queue limit (see bench/ingest/mosquitto.conf.template). */
-export async function startMosquitto(): Promise<PrivateServer & { dir: string }> {
+/**
+ * Mosquitto with persistence and no queue limit (see bench/ingest/mosquitto.conf.template). `autosaveSeconds`
+ * is how often it saves its store (Mosquitto's default, 1800 s, unless given; production uses 60).
+ */
+export async function startMosquitto(
+  options: { autosaveSeconds?: number } = {},
+): Promise<PrivateServer & { dir: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'c2m-mosq-'));
   const port = await freePort();
   const conf = path.join(dir, 'mosquitto.conf');
@@ -89,6 +107,7 @@ export async function startMosquitto(): Promise<PrivateServer & { dir: string }>
       'persistence true',
       `persistence_location ${dir}/`,
       'max_queued_messages 0',
+      ...(options.autosaveSeconds ? [`autosave_interval ${options.autosaveSeconds}`] : []),
       `log_dest file ${dir}/mosquitto.log`,
       'log_type error',
       'log_type warning',
@@ -100,11 +119,15 @@ export async function startMosquitto(): Promise<PrivateServer & { dir: string }>
   return { ...(await privateServer('mqtt', 'mosquitto', ['-c', conf], port)), dir };
 }
 
-/** Redis with an append-only file, so BullMQ's job schedulers survive its restart. */
-export async function startRedis(): Promise<PrivateServer & { dir: string }> {
+/**
+ * Redis with an append-only file, so BullMQ's job schedulers survive its restart; `persist: false` keeps
+ * nothing, as the machines' shared Redis once ran, so a restart comes back empty.
+ */
+export async function startRedis(options: { persist?: boolean } = {}): Promise<PrivateServer & { dir: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'c2m-redis-'));
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''];
+  const aof = options.persist === false ? 'no' : 'yes';
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', aof, '--save', ''];
   return { ...(await privateServer('redis', 'redis-server', args, port)), dir };
 }
 

@@ -95,7 +95,6 @@ test('two ingest processes sharing the subscription store every genuine message 
       devices,
       ratePerSecond: 3000,
       count: 600,
-      workOrderId: 'WO-none',
     });
     await waitFor('600 events stored', async () => {
       const { rows } = await t.platform.pool.query(

@@ -47,7 +47,6 @@ describe('ingest through restarts of the ingest, Redis and Mosquitto', () => {
       devices,
       ratePerSecond: 400,
       count: total,
-      workOrderId: 'WO-RESTARTS',
     });
     const stored = async () =>
       Number((await t.platform.pool.query('SELECT COUNT(*) AS n FROM device_events')).rows[0].n);
@@ -76,61 +75,123 @@ describe('ingest through restarts of the ingest, Redis and Mosquitto', () => {
     const sent = await sim;
     assert.equal(sent.sent, total, 'every publish was acknowledged by the broker');
 
-    await waitFor('all events stored', async () => (await stored()) >= total, 60_000).catch(async (err) => {
-      const { rows } = await t.platform.pool.query(
-        `SELECT device_id, COUNT(*)::int AS n, MAX(seq)::int AS hi,
+    await storedAndAnchoredOnce(t, devices, PER_DEVICE);
+  });
+});
+
+/** Every device's seq 1..perDevice stored exactly once, nothing dead-lettered, every event anchored once. */
+async function storedAndAnchoredOnce(t: TestPlatform, devices: readonly SimulatedDevice[], PER_DEVICE: number) {
+  const total = devices.length * PER_DEVICE;
+  const stored = async () => Number((await t.platform.pool.query('SELECT COUNT(*) AS n FROM device_events')).rows[0].n);
+  await waitFor('all events stored', async () => (await stored()) >= total, 60_000).catch(async (err) => {
+    const { rows } = await t.platform.pool.query(
+      `SELECT device_id, COUNT(*)::int AS n, MAX(seq)::int AS hi,
                 (SELECT COUNT(*) FROM dead_letters d WHERE d.device_id = e.device_id)::int AS dead
          FROM device_events e GROUP BY device_id ORDER BY device_id`,
-      );
-      const gaps = await t.platform.pool.query(
-        `SELECT device_id, MIN(s)::int AS from_seq, MAX(s)::int AS to_seq FROM (
+    );
+    const gaps = await t.platform.pool.query(
+      `SELECT device_id, MIN(s)::int AS from_seq, MAX(s)::int AS to_seq FROM (
            SELECT d.device_id, s, s - ROW_NUMBER() OVER (PARTITION BY d.device_id ORDER BY s) AS grp
            FROM (SELECT DISTINCT device_id FROM device_events) d, generate_series(1, ${PER_DEVICE}) s
            WHERE NOT EXISTS (SELECT 1 FROM device_events e WHERE e.device_id = d.device_id AND e.seq = s)) x
          GROUP BY device_id, grp ORDER BY 1, 2`,
-      );
-      throw new Error(`${(err as Error).message}: ${JSON.stringify(rows)} missing ${JSON.stringify(gaps.rows)}`);
-    });
-    await waitFor(
-      'all events anchored',
-      async () => {
-        const { rows } = await t.platform.pool.query(
-          `SELECT (SELECT COUNT(*) FROM device_events WHERE batch_id IS NULL)::int AS unbatched,
-                  (SELECT COUNT(*) FROM batches WHERE status <> 'anchored')::int AS pending`,
-        );
-        return rows[0].unbatched === 0 && rows[0].pending === 0;
-      },
-      60_000,
     );
-
-    // Stored once: exactly seq 1..N per device, no gaps, no extra rows, nothing dead-lettered.
-    const { rows: perDevice } = await t.platform.pool.query(
-      `SELECT device_id, COUNT(*)::int AS n, COUNT(DISTINCT seq)::int AS distinct_seqs, MIN(seq)::int AS lo, MAX(seq)::int AS hi
-       FROM device_events GROUP BY device_id ORDER BY device_id`,
-    );
-    assert.deepEqual(
-      perDevice,
-      devices.map((d) => ({ device_id: d.deviceId, n: PER_DEVICE, distinct_seqs: PER_DEVICE, lo: 1, hi: PER_DEVICE })),
-    );
-    const dead = await t.platform.pool.query('SELECT reason, detail FROM dead_letters');
-    assert.deepEqual(dead.rows, [], 'redeliveries after restarts are duplicates, not replays');
-
-    // Anchored once: each event in one batch, each batch's members hash to the root the ledger holds.
-    const { rows: batches } = await t.platform.pool.query(
-      'SELECT batch_id, merkle_root, event_count FROM batches ORDER BY batch_id',
-    );
-    let members = 0;
-    for (const b of batches) {
+    throw new Error(`${(err as Error).message}: ${JSON.stringify(rows)} missing ${JSON.stringify(gaps.rows)}`);
+  });
+  await waitFor(
+    'all events anchored',
+    async () => {
       const { rows } = await t.platform.pool.query(
-        'SELECT leaf_hash FROM device_events WHERE batch_id = $1 ORDER BY id',
-        [b.batch_id],
+        `SELECT (SELECT COUNT(*) FROM device_events WHERE batch_id IS NULL)::int AS unbatched,
+                  (SELECT COUNT(*) FROM batches WHERE status <> 'anchored')::int AS pending`,
       );
-      assert.equal(rows.length, b.event_count);
-      assert.equal(buildTree(rows.map((r) => r.leaf_hash)).root, b.merkle_root);
-      const anchor = await t.platform.ledgerAccess.readAnchor('platform', b.batch_id);
-      assert.equal(anchor.merkleRoot, b.merkle_root, `batch ${b.batch_id} is anchored with its own root`);
-      members += rows.length;
-    }
-    assert.equal(members, total);
+      return rows[0].unbatched === 0 && rows[0].pending === 0;
+    },
+    60_000,
+  );
+
+  // Stored once: exactly seq 1..N per device, no gaps, no extra rows, nothing dead-lettered.
+  const { rows: perDevice } = await t.platform.pool.query(
+    `SELECT device_id, COUNT(*)::int AS n, COUNT(DISTINCT seq)::int AS distinct_seqs, MIN(seq)::int AS lo, MAX(seq)::int AS hi
+       FROM device_events GROUP BY device_id ORDER BY device_id`,
+  );
+  assert.deepEqual(
+    perDevice,
+    devices.map((d) => ({ device_id: d.deviceId, n: PER_DEVICE, distinct_seqs: PER_DEVICE, lo: 1, hi: PER_DEVICE })),
+  );
+  const dead = await t.platform.pool.query('SELECT reason, detail FROM dead_letters');
+  assert.deepEqual(dead.rows, [], 'redeliveries after restarts are duplicates, not replays');
+
+  // Anchored once: each event in one batch, each batch's members hash to the root the ledger holds.
+  const { rows: batches } = await t.platform.pool.query(
+    'SELECT batch_id, merkle_root, event_count FROM batches ORDER BY batch_id',
+  );
+  let members = 0;
+  for (const b of batches) {
+    const { rows } = await t.platform.pool.query(
+      'SELECT leaf_hash FROM device_events WHERE batch_id = $1 ORDER BY id',
+      [b.batch_id],
+    );
+    assert.equal(rows.length, b.event_count);
+    assert.equal(buildTree(rows.map((r) => r.leaf_hash)).root, b.merkle_root);
+    const anchor = await t.platform.ledgerAccess.readAnchor('platform', b.batch_id);
+    assert.equal(anchor.merkleRoot, b.merkle_root, `batch ${b.batch_id} is anchored with its own root`);
+    members += rows.length;
+  }
+  assert.equal(members, total);
+}
+
+/**
+ * Crashes without warning: Redis without persistence is killed and comes back
+ * empty (the job schedulers that drive anchoring are gone), and the broker is
+ * killed with kill -9, losing what it acknowledged since its last save. The
+ * devices keep every message until the platform confirms it durable, so
+ * every event is still stored once and anchored once.
+ */
+describe('ingest through kill -9 of an unpersisted Redis and of the broker', () => {
+  let mosquitto: PrivateServer;
+  let redis: PrivateServer;
+  let t: TestPlatform;
+  let devices: SimulatedDevice[];
+  const PER_DEVICE = 300;
+
+  before(async () => {
+    mosquitto = await startMosquitto({ autosaveSeconds: 60 });
+    redis = await startRedis({ persist: false });
+    t = await startTestPlatform({
+      mqttUrl: mosquitto.url,
+      redisUrl: redis.url,
+      anchorBatchSize: 100,
+      anchorIntervalMs: 300,
+    });
+    devices = await provisionDevices(t, ['kx-1', 'kx-2', 'kx-3', 'kx-4']);
+  });
+  after(async () => {
+    await t?.close();
+    await mosquitto?.stop();
+    await redis?.stop();
+  });
+
+  test('every event the devices sent is stored once and anchored once', async () => {
+    const total = devices.length * PER_DEVICE;
+    const sim = runSimulator({
+      mqttUrl: mosquitto.url,
+      topicRoot: t.config.mqttTopicRoot,
+      devices,
+      ratePerSecond: 300,
+      count: total,
+    });
+    const stored = async () =>
+      Number((await t.platform.pool.query('SELECT COUNT(*) AS n FROM device_events')).rows[0].n);
+    await waitFor('300 events stored', async () => (await stored()) >= 300);
+    await redis.crash();
+    await waitFor('the schedulers re-created', async () => t.platform.schedulers.recreated() >= 2, 20_000);
+    await waitFor('600 events stored', async () => (await stored()) >= 600);
+    await mosquitto.crash();
+    const result = await sim;
+    assert.equal(result.unconfirmed, 0, 'the platform confirmed every message');
+    await storedAndAnchoredOnce(t, devices, PER_DEVICE);
+    const ready = await t.platform.readiness();
+    assert.equal(ready.schedulers?.ok, true, JSON.stringify(ready));
   });
 });

@@ -43,6 +43,8 @@ export const ErrorCodes = {
   // ledger transaction stages
   ENDORSEMENT_FAILED: 'ENDORSEMENT_FAILED',
   ENDORSEMENT_POLICY_FAILURE: 'ENDORSEMENT_POLICY_FAILURE',
+  /** The Fabric Gateway would not choose endorsers for the transient data (a needed org is outside a touched collection); name them. */
+  ENDORSEMENT_PLAN_REFUSED: 'ENDORSEMENT_PLAN_REFUSED',
   MVCC_READ_CONFLICT: 'MVCC_READ_CONFLICT',
   COMMIT_FAILED: 'COMMIT_FAILED',
   LEDGER_UNAVAILABLE: 'LEDGER_UNAVAILABLE',

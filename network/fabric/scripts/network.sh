@@ -55,18 +55,32 @@ NodeOUs:
 EOF
 }
 
+# The CA's config with the bootstrap registrar's password filled in (fabric-ca-server ignores `-b` when it is
+# given a config file, so the registrar is listed in the file's registry).
+render_ca_config() {
+  local short=$1 home=$2 text
+  [[ "$CA_ADMIN_PASSWORD" != *[\"\\]* && -n "$CA_ADMIN_PASSWORD" ]] ||
+    die "CA_ADMIN_PASSWORD must be non-empty and hold no double quote or backslash (it is written into YAML)"
+  text="$(<"$FABRIC_DIR/ca/$short/fabric-ca-server-config.yaml")"
+  [[ "$text" == *__CA_ADMIN_PASSWORD__* ]] || die "ca/$short/fabric-ca-server-config.yaml lists no bootstrap registrar"
+  printf '%s\n' "${text//__CA_ADMIN_PASSWORD__/$CA_ADMIN_PASSWORD}" >"$home/fabric-ca-server-config.yaml"
+  chmod 600 "$home/fabric-ca-server-config.yaml"
+}
+
 start_ca() {
   local org=$1 short=${SHORT[$1]}
   local home="$BUILD_DIR/fabric-ca/$short"
   mkdir -p "$home"
-  cp "$FABRIC_DIR/ca/$short/fabric-ca-server-config.yaml" "$home/"
+  render_ca_config "$short" "$home"
   if [[ "$MODE" == docker ]]; then
     "${COMPOSE[@]}" up -d "ca.$short.c2m.local"
   else
-    (cd "$home" && FABRIC_CA_SERVER_HOME="$home" nohup fabric-ca-server start -b "admin:$CA_ADMIN_PASSWORD" \
-      --port "${CA_PORT[$org]}" --operations.listenaddress "127.0.0.1:$((CA_PORT[$org] + 10000))" \
+    # No subshell: $! must be the server itself, or `down` would stop a shell and leave the CA running.
+    FABRIC_CA_SERVER_HOME="$home" nohup fabric-ca-server start --home "$home" \
+      --address 127.0.0.1 --port "${CA_PORT[$org]}" \
+      --operations.listenaddress "127.0.0.1:$((CA_PORT[$org] + 10000))" \
       >"$LOGS_DIR/ca.$short.log" 2>&1 &
-    echo $! >"$PIDS_DIR/ca.$short.pid")
+    echo $! >"$PIDS_DIR/ca.$short.pid"
   fi
   local i
   for i in $(seq 1 60); do
@@ -294,8 +308,11 @@ step_nodes() {
     "${COMPOSE[@]}" up -d "${services[@]}"
   else
     mkdir -p "$PIDS_DIR" "$LOGS_DIR"
-    start_local_orderer
-    for org in "${ORGS[@]}"; do start_local_peer "$org"; done
+    # Again after `down`: the same crypto material and ledgers (build/data) come back; running nodes stay.
+    if node_running "$ORDERER_HOST"; then log "$ORDERER_HOST is running"; else start_local_orderer; fi
+    for org in "${ORGS[@]}"; do
+      if node_running "$(peer_host "$org")"; then log "$(peer_host "$org") is running"; else start_local_peer "$org"; fi
+    done
   fi
   wait_port "$ORDERER_ADMIN_PORT" "orderer admin"
   for org in "${ORGS[@]}"; do wait_port "${PEER_PORT[$org]}" "$(peer_host "$org")"; done
@@ -305,16 +322,30 @@ step_nodes() {
 
 step_channel() {
   mkdir -p "$BUILD_DIR/channel-artifacts"
-  log "genesis block of $CHANNEL"
-  fab_env -- configtxgen -configPath "$TOOL_BUILD/configtx" -profile C2MChannel -channelID "$CHANNEL" \
-    -outputBlock "$TOOL_BUILD/channel-artifacts/$CHANNEL.block"
+  # Each part is skipped when already done, so `up` after `down` resumes the same channel.
+  if [[ -s "$BUILD_DIR/channel-artifacts/$CHANNEL.block" ]]; then
+    log "genesis block of $CHANNEL exists"
+  else
+    log "genesis block of $CHANNEL"
+    fab_env -- configtxgen -configPath "$TOOL_BUILD/configtx" -profile C2MChannel -channelID "$CHANNEL" \
+      -outputBlock "$TOOL_BUILD/channel-artifacts/$CHANNEL.block"
+  fi
   local o
   o="$(org_dir PlatformOrg)/orderers/$ORDERER_HOST/tls"
-  log "orderer joins $CHANNEL (channel participation API)"
-  fab_env -- osnadmin channel join --channelID "$CHANNEL" --config-block "$TOOL_BUILD/channel-artifacts/$CHANNEL.block" \
-    -o "$(node_addr "$ORDERER_HOST" "$ORDERER_ADMIN_PORT")" --ca-file "$o/ca.crt" \
-    --client-cert "$o/server.crt" --client-key "$o/server.key"
+  local osn=(-o "$(node_addr "$ORDERER_HOST" "$ORDERER_ADMIN_PORT")" --ca-file "$o/ca.crt"
+    --client-cert "$o/server.crt" --client-key "$o/server.key")
+  if fab_env -- osnadmin channel list --channelID "$CHANNEL" "${osn[@]}" 2>/dev/null | grep -q '"name": *"'"$CHANNEL"'"'; then
+    log "the orderer is a member of $CHANNEL"
+  else
+    log "orderer joins $CHANNEL (channel participation API)"
+    fab_env -- osnadmin channel join --channelID "$CHANNEL" \
+      --config-block "$TOOL_BUILD/channel-artifacts/$CHANNEL.block" "${osn[@]}"
+  fi
   for org in "${ORGS[@]}"; do
+    if peer_as "$org" channel list 2>/dev/null | grep -qx "$CHANNEL"; then
+      log "$(peer_host "$org") is a member of $CHANNEL"
+      continue
+    fi
     log "$(peer_host "$org") joins $CHANNEL"
     local i
     for i in $(seq 1 10); do
@@ -361,7 +392,17 @@ step_deploy() {
       peer_as "$org" lifecycle chaincode install "$TOOL_BUILD/chaincode/$CC_LABEL.tar.gz"
     fi
   done
-  start_chaincode_server "$id"
+  if [[ "$MODE" == local ]] && node_running c2m-chaincode; then
+    log "the chaincode server is running"
+  else
+    start_chaincode_server "$id"
+  fi
+  # Already committed at this sequence (`up` after `down`): nothing to approve or commit.
+  if peer_as PlatformOrg lifecycle chaincode querycommitted --channelID "$CHANNEL" --name "$CC_NAME" 2>/dev/null |
+    grep -q "Sequence: $CC_SEQUENCE,"; then
+    log "$CC_NAME sequence $CC_SEQUENCE is committed on $CHANNEL"
+    return 0
+  fi
   local common=(--channelID "$CHANNEL" --name "$CC_NAME" --version "$CC_VERSION" --sequence "$CC_SEQUENCE"
     --signature-policy "$POLICY" --collections-config "$TOOL_DIR/collections_config.json")
   # shellcheck disable=SC2046 # orderer_flags is a list of flags on purpose
@@ -514,14 +555,41 @@ step_down() {
     "${COMPOSE[@]}" rm -f "${FABRIC_SERVICES[@]}"
     return
   fi
-  local f pid
+  local f pid stopped=()
   for f in "$PIDS_DIR"/*.pid; do
     [[ -f "$f" ]] || continue
     pid="$(cat "$f")"
-    # Only processes this script started, by their recorded id.
-    kill "$pid" 2>/dev/null && log "stopped $(basename "$f" .pid) ($pid)"
+    # Only processes this script started, by their recorded id, and only while that id still runs one of the
+    # programs it starts (a recycled id is left alone).
+    if running_ours "$pid"; then
+      kill "$pid" 2>/dev/null && stopped+=("$pid") && log "stopping $(basename "$f" .pid) ($pid)"
+    fi
     rm -f "$f"
   done
+  # Wait for them to exit, so their ports are free for the next `up`.
+  local i
+  for i in $(seq 1 100); do
+    local alive=0
+    for pid in "${stopped[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || return 0
+    sleep 0.2
+  done
+  for pid in "${stopped[@]}"; do kill -9 "$pid" 2>/dev/null && log "killed $pid (did not stop within 20 s)"; done
+  return 0
+}
+
+# A recorded pid that still runs one of the programs `up` starts.
+running_ours() {
+  local pid=$1 exe
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  exe="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+  [[ "$exe" =~ (^|/)(peer|orderer|fabric-ca-server|node)\  ]]
+}
+
+# Whether the node recorded under `name` is running (MODE=local).
+node_running() {
+  local f="$PIDS_DIR/$1.pid"
+  [[ -f "$f" ]] && running_ours "$(cat "$f")"
 }
 
 step_clean() {

@@ -25,12 +25,22 @@ export interface PageOptions {
   readonly bookmark?: string;
 }
 
-const MVCC_RETRIES = 2;
+const RACE_RETRIES = 2;
 
 /**
- * Submits, and on an MVCC conflict submits again as a new transaction: the
- * chaincode re-reads the state that changed, so the retry is safe for the
- * read-check-write transactions used here.
+ * What a lost race looks like at commit. An MVCC conflict, or an endorsement
+ * policy failure: Fabric's key-level validator invalidates a write to a key
+ * whose policy an earlier transaction of the same block set (two commits of
+ * one new work order), before it looks at versions. A genuine policy failure
+ * fails the same way again, so retrying it costs two submits and changes nothing.
+ */
+const RACE_CODES: ReadonlySet<string> = new Set([ErrorCodes.MVCC_READ_CONFLICT, ErrorCodes.ENDORSEMENT_POLICY_FAILURE]);
+
+/**
+ * Submits, and when the transaction lost a race (RACE_CODES) submits again as
+ * a new transaction: the chaincode re-reads the state that changed, so the
+ * retry is safe for the read-check-write transactions used here, and the loser
+ * then gets the chaincode's own answer (e.g. WORK_ORDER_EXISTS).
  */
 export async function submitCommitted<T>(
   ledger: Ledger,
@@ -44,7 +54,7 @@ export async function submitCommitted<T>(
     try {
       tx = await ledger.submit(identity, fn, options);
     } catch (err) {
-      if (err instanceof CommitError && err.code === ErrorCodes.MVCC_READ_CONFLICT && attempt < MVCC_RETRIES) {
+      if (err instanceof CommitError && RACE_CODES.has(err.code) && attempt < RACE_RETRIES) {
         attempt++;
         continue;
       }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { WorkOrderRecord } from '@c2m/chaincode';
-import { canonicalJson, type Ledger, type LedgerIdentity, type Milestone } from '@c2m/shared';
+import { canonicalJson, type Ledger, type LedgerIdentity, type Milestone, Orgs } from '@c2m/shared';
 import { type Committed, evaluateJson, type Paged, type PageOptions, pageArgs, submitCommitted } from './submit.js';
 
 export interface WorkOrderCommitment {
@@ -44,6 +44,10 @@ export function workOrdersContract(ledger: Ledger, identity: LedgerIdentity): Wo
       submitCommitted(ledger, identity, 'WorkOrders:CommitWorkOrder', {
         arguments: [w.workOrderId, w.orderId, w.factoryMspId, termsHash(w.terms)],
         transientData: { terms: termsBytes(w.terms) },
+        // Named, because the Gateway will not pick endorsers for transient data when the policy needs a peer
+        // outside the terms' collection (PlatformOrg): the brand's own peer (a member) and the platform's,
+        // which sees the terms while endorsing but does not store them (network/README.md).
+        endorsingOrganizations: [...new Set([Orgs.platform, identity.mspId])],
       }),
     acceptWorkOrder: (workOrderId) =>
       submitCommitted(ledger, identity, 'WorkOrders:AcceptWorkOrder', { arguments: [workOrderId] }),

@@ -40,6 +40,9 @@ export interface FabricLedgerOptions {
 const QSCC = 'qscc';
 /** Blocks whose transaction ids are kept to answer `txIndex` without re-reading the block per submit. */
 const BLOCK_INDEX_CACHE = 16;
+/** Transactions this client committed, remembered so a lookup right after commit waits for a lagging peer. */
+const RECENT_COMMITS = 4096;
+const CATCH_UP_POLL_MS = 100;
 
 export async function openFabricLedger(settings: FabricSettings, options: FabricLedgerOptions = {}): Promise<Ledger> {
   let observer = options.observer;
@@ -69,6 +72,9 @@ class FabricLedger implements Ledger {
   readonly #gateways = new Map<string, Gateway>();
   readonly #blockTxIds = new Map<number, Promise<string[]>>();
   readonly #listeners = new Set<() => void>();
+  readonly #recent = new Map<string, number>();
+  /** One past the highest block a commit status of this client named: the height every read must reach. */
+  #committedHeight = 0;
   #closed = false;
 
   constructor(settings: FabricSettings, observer: LedgerIdentity) {
@@ -98,9 +104,12 @@ class FabricLedger implements Ledger {
     }
     const blockNumber = Number(status.blockNumber);
     if (!status.successful) throw new CommitError(validationCodeName(status.code), blockNumber, { txId });
+    this.#remember(txId, blockNumber);
     let txIndex: number;
     try {
-      txIndex = (await this.#txIdsOf(blockNumber)).indexOf(txId);
+      // Read from the submitter's own gateway peer, the one whose commit status we have: another org's peer may
+      // not have the block yet.
+      txIndex = (await this.#txIdsOf(blockNumber, identity)).indexOf(txId);
     } catch (err) {
       // Committed: the index is informational, so a failed lookup must not turn success into an error.
       process.emitWarning(`transaction ${txId} committed in block ${blockNumber}; index lookup failed: ${String(err)}`);
@@ -125,6 +134,7 @@ class FabricLedger implements Ledger {
 
   async block(blockNumber: number): Promise<BlockSummary> {
     if (!Number.isSafeInteger(blockNumber) || blockNumber < 0) throw new RangeError(`bad block number ${blockNumber}`);
+    if (blockNumber < this.#committedHeight) await this.#observerReaches(blockNumber);
     let bytes: Uint8Array;
     try {
       bytes = await this.#qscc('GetBlockByNumber', String(blockNumber));
@@ -137,6 +147,9 @@ class FabricLedger implements Ledger {
   }
 
   async transaction(txId: string): Promise<TransactionInfo | undefined> {
+    // Read your own writes: the observer's peer may lag the peer that reported the commit.
+    const committedIn = this.#recent.get(txId);
+    if (committedIn !== undefined) await this.#observerReaches(committedIn);
     let bytes: Uint8Array;
     try {
       bytes = await this.#qscc('GetBlockByTxID', txId);
@@ -275,8 +288,30 @@ class FabricLedger implements Ledger {
     return this.#gateway(identity).getNetwork(this.channel).getContract(chaincode);
   }
 
+  #remember(txId: string, blockNumber: number): void {
+    this.#recent.set(txId, blockNumber);
+    if (this.#recent.size > RECENT_COMMITS) this.#recent.delete(this.#recent.keys().next().value as string);
+    this.#committedHeight = Math.max(this.#committedHeight, blockNumber + 1);
+  }
+
+  /** Waits (up to the commit-status deadline) until the observer's peer holds `blockNumber`. */
+  async #observerReaches(blockNumber: number): Promise<void> {
+    const deadline = Date.now() + this.#settings.deadlines.commitStatusMs;
+    while ((await this.height()) <= blockNumber) {
+      if (Date.now() > deadline) {
+        throw new SubmitError(`the observer's peer has not reached block ${blockNumber}`, { txId: '' });
+      }
+      await new Promise((r) => setTimeout(r, CATCH_UP_POLL_MS));
+    }
+  }
+
   async #qscc(fn: string, ...args: string[]): Promise<Uint8Array> {
-    const proposal = this.#contract(this.#observer, QSCC).newProposal(fn, { arguments: [this.channel, ...args] });
+    return this.#qsccAs(this.#observer, fn, ...args);
+  }
+
+  /** qscc through `identity`'s own gateway, so it answers from that org's peer. */
+  async #qsccAs(identity: LedgerIdentity, fn: string, ...args: string[]): Promise<Uint8Array> {
+    const proposal = this.#contract(identity, QSCC).newProposal(fn, { arguments: [this.channel, ...args] });
     try {
       return await proposal.evaluate();
     } catch (err) {
@@ -284,10 +319,10 @@ class FabricLedger implements Ledger {
     }
   }
 
-  #txIdsOf(blockNumber: number): Promise<string[]> {
+  #txIdsOf(blockNumber: number, reader: LedgerIdentity): Promise<string[]> {
     let ids = this.#blockTxIds.get(blockNumber);
     if (!ids) {
-      ids = this.#qscc('GetBlockByNumber', String(blockNumber)).then((bytes) =>
+      ids = this.#qsccAs(reader, 'GetBlockByNumber', String(blockNumber)).then((bytes) =>
         (common.Block.deserializeBinary(bytes).getData()?.getDataList_asU8() ?? []).map((e) => decodeEnvelope(e).txId),
       );
       ids.catch(() => this.#blockTxIds.delete(blockNumber));

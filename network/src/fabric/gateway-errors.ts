@@ -1,4 +1,5 @@
-import { parseCodedMessage, type TxValidationCode, TxValidationCodes } from '@c2m/shared';
+import { ErrorCodes, parseCodedMessage, type TxValidationCode, TxValidationCodes } from '@c2m/shared';
+import { status } from '@grpc/grpc-js';
 import {
   CommitError as GatewayCommitError,
   CommitStatusError as GatewayCommitStatusError,
@@ -20,6 +21,7 @@ export function validationCodeName(code: number): TxValidationCode {
 }
 
 const CHAINCODE_STATUS = /chaincode response (\d{3})/;
+const TRANSIENT_REFUSAL = /to protect transient data/;
 
 function detailsOf(err: GatewayError): EndorsementDetail[] {
   return err.details.map((d) => ({
@@ -70,6 +72,11 @@ export function toLedgerError(err: unknown, txId: string, blockNumber = -1): Led
     cause: err,
     details: detailsOf(err),
   };
+  // The gateway refused to choose endorsers for transient data (FAILED_PRECONDITION): a caller's mistake that
+  // no retry fixes, so it gets its own code.
+  if (err.code === status.FAILED_PRECONDITION && TRANSIENT_REFUSAL.test(err.message)) {
+    return new EndorseError(err.message, { ...options, code: ErrorCodes.ENDORSEMENT_PLAN_REFUSED });
+  }
   if (err instanceof GatewayEndorseError) return new EndorseError(bestMessage(err), options);
   if (err instanceof GatewayCommitStatusError) {
     // Ordered, but the outcome is unknown within the deadline: the caller can look the txId up later.

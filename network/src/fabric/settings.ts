@@ -237,6 +237,15 @@ export function caMaterialFromSettings(settings: FabricSettings): Record<string,
   return material;
 }
 
+/**
+ * Where a `FABRIC_CONNECTION` value points. A relative path means relative to where the user typed the
+ * command: npm runs workspace scripts in the package folder but records the caller's folder in INIT_CWD, so
+ * `FABRIC_CONNECTION=network/fabric/build/connection.json npm test -w network` works from the repository root.
+ */
+export function fabricConnectionPath(value: string, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.INIT_CWD ?? process.cwd(), value);
+}
+
 /** Reads, validates and resolves the settings file at `path` (the `FABRIC_CONNECTION` variable). */
 export async function loadFabricSettings(path: string): Promise<FabricSettings> {
   let text: string;

@@ -7,6 +7,7 @@ import {
   blockSignedBytes,
   type ChaincodeEvent,
   canonicalJson,
+  ErrorCodes,
   type Ledger,
   type LedgerCheckpoint,
   type LedgerIdentity,
@@ -29,8 +30,8 @@ import {
   type PolicyIdentity,
   parsePolicy,
   policyFromSignaturePolicyEnvelope,
-  policyOrgs,
 } from '../policy.js';
+import { endorsementPlan, greedyOrgs, NO_LOCAL_ENDORSER } from './endorsement-plan.js';
 import { IdentityError, MspRegistry } from './msp.js';
 import {
   buildEnvelope,
@@ -114,6 +115,14 @@ export interface EmbeddedLedgerOptions {
   readonly blockSize?: number;
   /** Cut a partial block after this long (default 50 ms). */
   readonly blockTimeoutMs?: number;
+  /**
+   * Group commit (default true): when no block is being validated or written, cut what is pending at once
+   * instead of waiting out the timeout, and cut again as soon as the committer is free. A lone transaction
+   * then waits for its own commit only; under load the committer is always busy and blocks fill as before.
+   * `false` keeps Fabric's orderer rule (count or timeout only), for tests that need transactions sent
+   * together to share a block.
+   */
+  readonly cutWhenIdle?: boolean;
 }
 
 /** The channel configuration, fixed in the genesis block so that a reopened ledger validates its history by the rules it was written under. */
@@ -234,6 +243,10 @@ class EmbeddedLedger implements Ledger {
   readonly #pvtFile: RecordFile;
   readonly #blockSize: number;
   readonly #blockTimeoutMs: number;
+  readonly #cutWhenIdle: boolean;
+  /** Blocks cut and not yet committed. */
+  #inFlight = 0;
+  #idleCut: NodeJS.Immediate | undefined;
   readonly #listeners = new Set<() => void>();
   readonly #verifiedProposals = new WeakMap<peer.SignedProposal, Promise<boolean>>();
   readonly #keyPolicies = new Map<string, Policy>();
@@ -261,6 +274,7 @@ class EmbeddedLedger implements Ledger {
     this.#pvtFile = pvtFile;
     this.#blockSize = options.blockSize ?? 50;
     this.#blockTimeoutMs = options.blockTimeoutMs ?? 50;
+    this.#cutWhenIdle = options.cutWhenIdle ?? true;
     if (quietFabricLogs()) cacheShimParameterValidation();
     cacheShimCertificateParsing();
     // ChaincodeFromContract appends its system contract to the array it is given.
@@ -351,15 +365,40 @@ class EmbeddedLedger implements Ledger {
     } else {
       // As the Fabric Gateway does: simulate on one peer, then let the written keys' endorsement policies
       // (key-level where set, else the chaincode's) pick the other endorsers.
+      // With transient data the Gateway also refuses endorsers outside the touched collections
+      // (endorsement-plan.ts); the client must then name trusted endorsers itself.
+      const hasTransientData = Object.keys(options.transientData ?? {}).length > 0;
+      if (hasTransientData && !this.#peers.has(identity.mspId)) {
+        throw new EndorseError(NO_LOCAL_ENDORSER, { txId, code: ErrorCodes.ENDORSEMENT_PLAN_REFUSED });
+      }
       const firstOrg = this.#peers.has(identity.mspId)
         ? identity.mspId
         : this.#discover(identity.mspId, [this.#policy])[0]!;
       const first = await this.#endorse(firstOrg, signed, decoded);
-      const orgs = first.rwset ? this.#discover(firstOrg, this.#policiesFor(first.rwset)) : [firstOrg];
+      let orgs: readonly string[] = [firstOrg];
+      if (first.rwset) {
+        const plan = endorsementPlan({
+          firstMspId: firstOrg,
+          policies: this.#policiesFor(first.rwset),
+          hasPeer: (m) => this.#peers.has(m),
+          hasTransientData,
+          collectionsTouched: first.rwset.collections.map((c) => c.collection),
+          collections: this.#config.collections,
+        });
+        if (!plan.ok) {
+          throw new EndorseError(plan.message, {
+            txId,
+            code: ErrorCodes.ENDORSEMENT_PLAN_REFUSED,
+            details: [first.detail],
+          });
+        }
+        orgs = plan.orgs;
+      }
+      // A first org left out of the plan (not a collection member) does not count, as in the Gateway.
       const rest = await Promise.all(
         orgs.filter((o) => o !== firstOrg).map((org) => this.#endorse(org, signed, decoded)),
       );
-      results = [first, ...rest];
+      results = orgs.includes(firstOrg) ? [first, ...rest] : rest;
     }
     const failed = results.find((r) => r.detail.status >= 400 || !r.responsePayload);
     if (failed) {
@@ -396,6 +435,12 @@ class EmbeddedLedger implements Ledger {
   async evaluate(identity: LedgerIdentity, transaction: string, options: ProposalOptions = {}): Promise<Uint8Array> {
     this.#assertOpen();
     const { txId, signed, decoded } = await this.#propose(identity, transaction, options);
+    // As the Gateway's evaluate: transient data goes only to the gateway's own org unless the caller names one.
+    if (!options.endorsingOrganizations && !this.#peers.has(identity.mspId)) {
+      if (Object.keys(options.transientData ?? {}).length > 0) {
+        throw new EndorseError(NO_LOCAL_ENDORSER, { txId, code: ErrorCodes.ENDORSEMENT_PLAN_REFUSED });
+      }
+    }
     const org =
       options.endorsingOrganizations?.[0] ??
       (this.#peers.has(identity.mspId) ? identity.mspId : this.#discover(identity.mspId, [this.#policy])[0]!);
@@ -491,6 +536,8 @@ class EmbeddedLedger implements Ledger {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#idleCut) clearImmediate(this.#idleCut);
+    this.#idleCut = undefined;
     const pending = this.#pending;
     this.#pending = [];
     if (pending.length > 0) {
@@ -535,16 +582,7 @@ class EmbeddedLedger implements Ledger {
 
   /** Like the gateway's use of discovery: the first org, then the policies' orgs in order, until every policy is satisfiable. */
   #discover(firstMspId: string, policies: readonly Policy[]): string[] {
-    const candidates = [firstMspId, ...policies.flatMap(policyOrgs)].filter(
-      (m, i, all) => this.#peers.has(m) && all.indexOf(m) === i,
-    );
-    const chosen: string[] = [];
-    for (const org of candidates) {
-      chosen.push(org);
-      const ids: PolicyIdentity[] = chosen.map((m) => ({ mspId: m, roles: new Set(['peer']) }));
-      if (policies.every((p) => evaluatePolicy(p, ids))) return chosen;
-    }
-    return chosen;
+    return greedyOrgs(firstMspId, policies, (m) => this.#peers.has(m)).orgs;
   }
 
   /**
@@ -669,8 +707,17 @@ class EmbeddedLedger implements Ledger {
       // block's ordered checks (policy, MVCC) find the answers waiting.
       this.#pending.push({ ...p, prepared: this.#prepareTx(p.envelope), resolve, reject });
       if (this.#pending.length >= this.#blockSize) this.#cut();
-      else if (!this.#timer) this.#timer = setTimeout(() => this.#cut(), this.#blockTimeoutMs);
+      else {
+        if (!this.#timer) this.#timer = setTimeout(() => this.#cut(), this.#blockTimeoutMs);
+        // After this turn of the event loop, so transactions that arrive together still share the block.
+        if (this.#cutWhenIdle && this.#inFlight === 0) this.#idleCut ??= setImmediate(() => this.#cutIfIdle());
+      }
     });
+  }
+
+  #cutIfIdle(): void {
+    this.#idleCut = undefined;
+    if (this.#inFlight === 0 && this.#pending.length > 0 && !this.#closed) this.#cut();
   }
 
   #cut(): void {
@@ -680,7 +727,14 @@ class EmbeddedLedger implements Ledger {
     if (this.#pending.length > 0) this.#timer = setTimeout(() => this.#cut(), this.#blockTimeoutMs);
     if (batch.length === 0) return;
     const prepared = Promise.all(batch.map((p) => p.prepared));
-    this.#commitChain = this.#commitChain.then(() => this.#commitBlock(batch, prepared));
+    this.#inFlight++;
+    this.#commitChain = this.#commitChain
+      .then(() => this.#commitBlock(batch, prepared))
+      .then(() => {
+        this.#inFlight--;
+        // What arrived while this block committed goes now rather than at its timeout.
+        if (this.#cutWhenIdle) this.#cutIfIdle();
+      });
   }
 
   // --- committer ---
@@ -885,6 +939,14 @@ class EmbeddedLedger implements Ledger {
       return { ...base, code: TxValidationCodes.ENDORSEMENT_POLICY_FAILURE };
     }
 
+    // A key whose endorsement policy an earlier transaction of this block changed cannot be judged by either
+    // version of it: Fabric's key-level validator invalidates such a transaction (ValidationParameterUpdatedError
+    // → ENDORSEMENT_POLICY_FAILURE). Validation runs before the MVCC check on a peer, so this wins over a read
+    // conflict: two commits of one new work order in a block leave the loser with this code, not MVCC.
+    for (const key of [...rwset.writes.map((w) => w.key), ...(rwset.metadataWrites ?? []).map((w) => w.key)]) {
+      if (touchedMetadata.has(key)) return { ...base, code: TxValidationCodes.ENDORSEMENT_POLICY_FAILURE };
+    }
+
     // MVCC: every read must still be at the version it was read at, and not rewritten earlier in this block.
     for (const r of rwset.reads) {
       if (touched.has(r.key) || !sameVersion(this.#state.get(r.key)?.version ?? null, r.version)) {
@@ -898,12 +960,6 @@ class EmbeddedLedger implements Ledger {
           return { ...base, code: TxValidationCodes.MVCC_READ_CONFLICT };
         }
       }
-    }
-    // A key whose endorsement policy an earlier transaction of this block changed cannot be judged by either
-    // version of it: Fabric invalidates such a transaction (ValidationParameterUpdatedError → policy failure).
-    // Checked after the read conflicts above, so a transaction that also read the key reports the conflict.
-    for (const key of [...rwset.writes.map((w) => w.key), ...(rwset.metadataWrites ?? []).map((w) => w.key)]) {
-      if (touchedMetadata.has(key)) return { ...base, code: TxValidationCodes.ENDORSEMENT_POLICY_FAILURE };
     }
     // Phantoms: re-run each range query; a key added, removed or changed in the range invalidates the transaction.
     for (const q of rwset.ranges) {

@@ -2,8 +2,9 @@ import { startNetwork } from '../helpers/network.js';
 import { ledgerConformance } from './ledger-conformance.js';
 
 ledgerConformance('embedded', async () => {
-  // A block timeout long enough that two concurrent proposals usually share a block, as on a real orderer.
-  const net = await startNetwork({ blockTimeoutMs: 30 });
+  // As a real orderer cuts (count or timeout, no group commit), with a timeout long enough that two concurrent
+  // proposals usually share a block: the case where Fabric's same-block rules apply.
+  const net = await startNetwork({ blockTimeoutMs: 30, cutWhenIdle: false });
   return {
     ledger: net.ledger,
     identities: {

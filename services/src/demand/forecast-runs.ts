@@ -3,6 +3,7 @@ import { type ConnectionOptions, Queue, UnrecoverableError, Worker } from 'bullm
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { newId } from '../ids.js';
+import type { SchedulerKeeper } from '../job-schedulers.js';
 import type { NewOrder, Order } from '../orders/orders-service.js';
 import type { AuthUser } from '../plugins/auth.js';
 import { DEMAND_KINDS, dayString } from './demand-service.js';
@@ -67,6 +68,8 @@ export interface ForecastRunsDeps {
   readonly createOrder: (user: AuthUser, input: NewOrder, options: { draft?: boolean }) => Promise<Order>;
   /** Cron pattern of the scheduled run for every brand with signals (default nightly at 02:00); null for none. */
   readonly schedule?: string | null;
+  /** Keeps the scheduled run's job scheduler in Redis, re-created if Redis loses it. */
+  readonly schedulers: SchedulerKeeper;
   /** Rolling origins per series (default 2). */
   readonly origins?: number;
 }
@@ -128,11 +131,12 @@ export function createForecastRuns(deps: ForecastRunsDeps) {
     );
     worker.on('failed', (job, err) => logger.warn({ err, jobId: job?.id }, 'forecast job failed'));
     if (deps.schedule !== null) {
-      await queue.upsertJobScheduler(
-        'nightly-forecast',
-        { pattern: deps.schedule ?? '0 2 * * *' },
-        { name: 'scheduled', data: { horizonDays: 84 } },
-      );
+      await deps.schedulers.register({
+        queue,
+        id: 'nightly-forecast',
+        repeat: { pattern: deps.schedule ?? '0 2 * * *' },
+        template: { name: 'scheduled', data: { horizonDays: 84 } },
+      });
     }
   }
 

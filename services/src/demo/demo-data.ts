@@ -16,7 +16,7 @@ import {
   topicFor,
 } from '../iot/simulator.js';
 import type { Platform } from '../platform.js';
-import { ApiClient, type ApiSession } from './api-client.js';
+import { ApiClient, ApiError, type ApiSession } from './api-client.js';
 
 export interface DemoOptions {
   readonly baseUrl: string;
@@ -37,6 +37,12 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** The outbox retries a failing commit; after this many failed attempts the demo reports the error. */
+const OUTBOX_ATTEMPTS_BEFORE_GIVING_UP = 3;
+
+/** How many ids a demo device may try (base, base-g2, ...) when earlier platforms' devices hold them on the ledger. */
+const MAX_DEVICE_GENERATIONS = 20;
 
 const DEMO_PRODUCT = 'Merino crew sock / 美利奴羊毛中筒袜';
 
@@ -73,17 +79,42 @@ async function certifiedFleet(
   const status = new Map(listed.items.map((d) => [d.deviceId, d.status]));
   const out: SimulatedDevice[] = [];
   for (const { name, model, line } of DEMO_FLEETS[mspId] ?? []) {
-    const deviceId = `${mspId.toLowerCase()}-${name}`;
-    // The key lives with the (simulated) device, in the data dir; only a CSR leaves it.
-    const { device, csrPem } = await loadOrCreateDevice(stateDir, deviceId, mspId);
-    let state = status.get(deviceId);
-    if (state === undefined) {
-      log.info({ deviceId, factory: mspId, line }, 'demo: factory registers a device');
-      const csr =
-        csrPem ?? (await createDeviceCsr(device.privateKey, createPublicKey(device.privateKey), { deviceId, mspId }));
-      await factory.post('/api/devices', { deviceId, model, serial: `SN-${deviceId}`, line, csrPem: csr });
-      state = 'REGISTERED';
+    const base = `${mspId.toLowerCase()}-${name}`;
+    const candidates = [base, ...Array.from({ length: MAX_DEVICE_GENERATIONS - 1 }, (_, i) => `${base}-g${i + 2}`)];
+    // A device this platform already knows, else the first id the ledger does not hold yet: a long-lived
+    // network remembers the devices of earlier platform databases, whose keys this one never had.
+    let deviceId = candidates.find((id) => status.has(id));
+    let state = deviceId === undefined ? undefined : status.get(deviceId);
+    let device: SimulatedDevice | undefined;
+    if (deviceId === undefined) {
+      for (const id of candidates) {
+        // The key lives with the (simulated) device, in the data dir; only a CSR leaves it.
+        const created = await loadOrCreateDevice(stateDir, id, mspId);
+        const csr =
+          created.csrPem ??
+          (await createDeviceCsr(created.device.privateKey, createPublicKey(created.device.privateKey), {
+            deviceId: id,
+            mspId,
+          }));
+        log.info({ deviceId: id, factory: mspId, line }, 'demo: factory registers a device');
+        try {
+          await factory.post('/api/devices', { deviceId: id, model, serial: `SN-${id}`, line, csrPem: csr });
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === 'DEVICE_EXISTS')) throw err;
+          log.warn(
+            { deviceId: id },
+            'demo: the ledger already holds this device (an earlier platform database); next id',
+          );
+          continue;
+        }
+        deviceId = id;
+        device = created.device;
+        state = 'REGISTERED';
+        break;
+      }
+      if (deviceId === undefined) throw new Error(`demo: every id for ${base} is taken on the ledger`);
     }
+    device ??= (await loadOrCreateDevice(stateDir, deviceId, mspId)).device;
     if (state === 'REGISTERED') {
       log.info({ deviceId }, 'demo: certifier certifies the device with a proof of possession');
       // The demo holds the device keys (simulated devices), so it answers the certifier's challenge as the device would.
@@ -111,6 +142,7 @@ interface OpenOffer {
  * factory's certified devices per line, the reason it could be chosen at all.
  */
 async function acceptedWorkOrder(
+  platform: Platform,
   orderId: string,
   brand: ApiSession,
   factories: Record<string, ApiSession>,
@@ -155,15 +187,36 @@ async function acceptedWorkOrder(
   );
   const session = factories[offer.factoryMspId];
   if (!session) throw new Error(`demo: the offer went to ${offer.factoryMspId}, which has no demo user`);
-  const accepted = await session.post<{ workOrder: { id: string; factoryMspId: string; ledger?: { txId?: string } } }>(
+  const accepted = await session.post<{ workOrder: { id: string; factoryMspId: string } }>(
     `/api/offers/${offer.id}/accept`,
     {},
   );
+  const workOrderId = accepted.workOrder.id;
   log.info(
-    { workOrderId: accepted.workOrder.id, factory: offer.factoryMspId, txId: accepted.workOrder.ledger?.txId },
-    'demo: factory accepted the offer; the work order is committed on the ledger',
+    { workOrderId, factory: offer.factoryMspId },
+    'demo: factory accepted the offer; the ledger outbox commits it',
   );
-  return { id: accepted.workOrder.id, factoryMspId: offer.factoryMspId };
+  // The outbox commits in the background: say "committed" only once the ledger has answered with a txId, and
+  // stop with the ledger's own error when the outbox keeps failing.
+  const ledger = await waitFor('the work order on the ledger', async () => {
+    const wo = await brand.get<{ ledger: { txId: string; blockNumber: number } | null }>(
+      `/api/work-orders/${workOrderId}`,
+    );
+    if (wo.ledger) return wo.ledger;
+    const { rows } = await platform.pool.query(
+      'SELECT attempts, last_error FROM ledger_outbox WHERE ref = $1 AND last_error IS NOT NULL',
+      [workOrderId],
+    );
+    if (rows[0] && rows[0].attempts >= OUTBOX_ATTEMPTS_BEFORE_GIVING_UP) {
+      throw new Error(`demo: the ledger refuses work order ${workOrderId}: ${rows[0].last_error}`);
+    }
+    return undefined;
+  });
+  log.info(
+    { workOrderId, factory: offer.factoryMspId, txId: ledger.txId, blockNumber: ledger.blockNumber },
+    'demo: the work order is committed on the ledger',
+  );
+  return { id: workOrderId, factoryMspId: offer.factoryMspId };
 }
 
 /**
@@ -214,7 +267,7 @@ export async function loadDemo(options: DemoOptions) {
     log.info({ orderId: order.id }, 'demo: brand posted the order');
   }
   const orderId = order.id;
-  const workOrder = await acceptedWorkOrder(orderId, brand, factories, log);
+  const workOrder = await acceptedWorkOrder(platform, orderId, brand, factories, log);
   const workOrderId = workOrder.id;
   const factoryMspId = workOrder.factoryMspId;
   const devices = fleets.get(factoryMspId) ?? [];

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createDeviceCsr, generateDeviceKeyPair } from '@c2m/identity';
 import { type DeviceEventType, DeviceEventTypes } from '@c2m/shared';
 import mqtt, { type MqttClient } from 'mqtt';
+import { createDeviceOutbox, type DeviceOutbox } from './confirmations.js';
 import { type DeviceEnvelope, signDeviceMessage } from './device-message.js';
 
 /**
@@ -80,12 +81,14 @@ export function nextMessage(
 }
 
 /** What a production device reports, in turn: counts, the occasional quality measurement and sensor reading. */
-export function productionData(device: SimulatedDevice, workOrderId: string, i: number) {
+export function productionData(device: SimulatedDevice, workOrderId: string | undefined, i: number) {
+  // A device not assigned to a work order reports without one; the ingest refuses another factory's.
+  const wo = workOrderId ? { workOrderId } : {};
   if (i % 10 === 9) {
     return {
       type: DeviceEventTypes.qualityMeasurement,
       data: {
-        workOrderId,
+        ...wo,
         characteristic: 'length_mm',
         value: 250 + ((i * 7) % 5) - 2,
         lowerLimit: 245,
@@ -97,10 +100,10 @@ export function productionData(device: SimulatedDevice, workOrderId: string, i: 
   if (i % 10 === 4) {
     return {
       type: DeviceEventTypes.sensorReading,
-      data: { workOrderId, sensor: 'temperature_c', value: 24 + (i % 3) },
+      data: { ...wo, sensor: 'temperature_c', value: 24 + (i % 3) },
     };
   }
-  return { type: DeviceEventTypes.productionCount, data: { workOrderId, units: 10 + (i % 5), line: device.deviceId } };
+  return { type: DeviceEventTypes.productionCount, data: { ...wo, units: 10 + (i % 5), line: device.deviceId } };
 }
 
 export interface SimulatorOptions {
@@ -110,7 +113,8 @@ export interface SimulatorOptions {
   /** Total messages per second across all devices. */
   readonly ratePerSecond: number;
   readonly count: number;
-  readonly workOrderId: string;
+  /** The work order the devices produce for (one of their factory's); none: events without one. */
+  readonly workOrderId?: string;
   /** Called after each published message with (sent, total, counts so far). */
   readonly onProgress?: (sent: number, total: number, counts: MisbehaviourCounts) => void;
   /** Share of messages signed with a key that is not the device's (the ingest rejects them: BAD_SIGNATURE). */
@@ -119,8 +123,15 @@ export interface SimulatorOptions {
   readonly replayRate?: number;
   /** Random source for the misbehaviour draws (tests pass a seeded one). */
   readonly random?: () => number;
-  /** Unacknowledged publishes allowed at once (default 200). */
+  /** Unacknowledged publishes allowed at once (default 200; without confirmations only). */
   readonly window?: number;
+  /**
+   * Keep each message until the platform confirms it durable and resend it otherwise (default true), as a real
+   * device does (confirmations.ts); false publishes QoS 1 and trusts the broker's PUBACK.
+   */
+  readonly confirm?: boolean;
+  /** With confirmations: how long to wait at the end for the last ones, ms (default 60 s). */
+  readonly settleMs?: number;
 }
 
 export interface MisbehaviourCounts {
@@ -132,7 +143,7 @@ export interface MisbehaviourCounts {
 function replayMessage(
   device: SimulatedDevice,
   goodSeqs: readonly number[],
-  workOrderId: string,
+  workOrderId: string | undefined,
   random: () => number,
 ): DeviceEnvelope {
   const seq = goodSeqs[Math.floor(random() * goodSeqs.length)] as number;
@@ -143,7 +154,7 @@ function replayMessage(
       seq,
       time: new Date().toISOString(),
       type: DeviceEventTypes.productionCount,
-      data: { workOrderId, units: 1000, line: device.deviceId },
+      data: { ...(workOrderId ? { workOrderId } : {}), units: 1000, line: device.deviceId },
     },
     device.privateKey,
   );
@@ -170,8 +181,12 @@ export async function connectDevicePublisher(mqttUrl: string, clientId: string):
  */
 export async function runSimulator(
   options: SimulatorOptions,
-): Promise<{ sent: number; seconds: number } & MisbehaviourCounts> {
+): Promise<
+  { sent: number; seconds: number; unconfirmed: number; outbox?: DeviceOutbox['figures'] } & MisbehaviourCounts
+> {
   const client = await connectDevicePublisher(options.mqttUrl, `c2m-sim-${process.pid}-${Date.now()}`);
+  const outbox = options.confirm === false ? undefined : createDeviceOutbox(client);
+  let unconfirmed = 0;
   const started = Date.now();
   const interval = 1000 / Math.max(options.ratePerSecond, 0.001);
   const random = options.random ?? Math.random;
@@ -205,16 +220,30 @@ export async function runSimulator(
         seqs.push(device.seq);
         good.set(device.deviceId, seqs);
       }
-      inflight.push(client.publishAsync(topicFor(options.topicRoot, device), JSON.stringify(envelope), { qos: 1 }));
-      if (inflight.length >= window) await Promise.all(inflight.splice(0));
+      const topic = topicFor(options.topicRoot, device);
+      if (outbox) {
+        const seq = (JSON.parse(envelope.body) as { seq: number }).seq;
+        await outbox.send(topic, device.deviceId, seq, JSON.stringify(envelope), envelope.sig);
+      } else {
+        inflight.push(client.publishAsync(topic, JSON.stringify(envelope), { qos: 1 }));
+        if (inflight.length >= window) await Promise.all(inflight.splice(0));
+      }
       options.onProgress?.(i + 1, options.count, counts);
       const due = started + (i + 1) * interval;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
     await Promise.all(inflight);
+    if (outbox) unconfirmed = await outbox.settle(options.settleMs ?? 60_000);
   } finally {
+    outbox?.close();
     await client.endAsync();
   }
-  return { sent: options.count, seconds: (Date.now() - started) / 1000, ...counts };
+  return {
+    sent: options.count,
+    seconds: (Date.now() - started) / 1000,
+    unconfirmed,
+    ...(outbox ? { outbox: outbox.figures } : {}),
+    ...counts,
+  };
 }

@@ -2,6 +2,7 @@ import { ErrorCodes } from '@c2m/shared';
 import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { SchedulerKeeper } from '../job-schedulers.js';
 import { WorkOrderStatuses } from '../orders/orders-service.js';
 import { QueueNames } from '../queues.js';
 import type { LedgerAccess } from './ledger-access.js';
@@ -13,6 +14,8 @@ export interface OutboxDeps {
   readonly prefix: string;
   readonly logger: Logger;
   readonly sweepEveryMs?: number;
+  /** Keeps the sweep's job scheduler in Redis, re-created if Redis loses it. */
+  readonly schedulers: SchedulerKeeper;
 }
 
 function codeOf(err: unknown): string | undefined {
@@ -131,7 +134,12 @@ export function createLedgerOutbox(deps: OutboxDeps) {
     processEntry,
     sweep,
     async start(): Promise<void> {
-      await queue.upsertJobScheduler('outbox-sweep', { every: deps.sweepEveryMs ?? 3000 }, { name: 'sweep' });
+      await deps.schedulers.register({
+        queue,
+        id: 'outbox-sweep',
+        repeat: { every: deps.sweepEveryMs ?? 3000 },
+        template: { name: 'sweep' },
+      });
       worker = new Worker(QueueNames.ledgerOutbox, async () => sweep(), {
         connection: deps.connection,
         prefix: deps.prefix,

@@ -58,12 +58,13 @@ export function createMilestones(deps: { pool: pg.Pool; ledger: LedgerAccess }) 
          COUNT(*) FILTER (WHERE e.type = 'quality.measurement' AND (e.data->>'pass')::boolean)::int AS qc_pass,
          COUNT(*) FILTER (WHERE e.type = 'quality.measurement' AND NOT (e.data->>'pass')::boolean)::int AS qc_fail
        FROM device_events e JOIN batches b ON b.batch_id = e.batch_id AND b.status = 'anchored'
-       WHERE e.work_order_id = $1`,
+       WHERE e.work_order_id = $1 AND e.factory_msp = (SELECT factory_msp FROM work_orders WHERE id = $1)`,
       [workOrderId],
     );
     const { rows: batches } = await pool.query(
       `SELECT b.batch_id, b.merkle_root, b.totals FROM batches b
-       WHERE b.status = 'anchored' AND b.batch_id IN (SELECT DISTINCT batch_id FROM device_events WHERE work_order_id = $1)
+       WHERE b.status = 'anchored' AND b.batch_id IN (SELECT DISTINCT batch_id FROM device_events
+         WHERE work_order_id = $1 AND factory_msp = (SELECT factory_msp FROM work_orders WHERE id = $1))
        ORDER BY b.batch_id`,
       [workOrderId],
     );

@@ -194,7 +194,7 @@ export function toWorkOrder(r: Row): WorkOrder {
 const OFFER_SELECT = `SELECT f.*, o.product, o.currency FROM offers f JOIN orders o ON o.id = f.order_id`;
 export const WORK_ORDER_SELECT = `SELECT w.*, COALESCE((
     SELECT SUM((e.data->>'units')::bigint) FROM device_events e
-    WHERE e.work_order_id = w.id AND e.type = 'production.count'), 0) AS produced_units
+    WHERE e.work_order_id = w.id AND e.factory_msp = w.factory_msp AND e.type = 'production.count'), 0) AS produced_units
   FROM work_orders w`;
 
 /** Sha-256 of the canonical terms: what the ledger holds in place of the commercial terms. */

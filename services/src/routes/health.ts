@@ -32,13 +32,17 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   );
 
-  // Prometheus text format: counters a dashboard or an alert can use.
+  // Prometheus text exposition format 0.0.4: counters end in _total, every family has HELP and TYPE.
   fastify.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    const m = platform.metrics();
     const lines: string[] = [];
-    for (const [name, value] of Object.entries(m)) {
-      if (typeof value === 'number') lines.push(`# TYPE c2m_${name} gauge`, `c2m_${name} ${value}`);
-      else for (const [label, v] of Object.entries(value)) lines.push(`c2m_${name}{reason="${label}"} ${v}`);
+    const escapeLabel = (v: string) => v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+    for (const family of await platform.metrics()) {
+      lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`);
+      for (const s of family.samples) {
+        const labels = Object.entries(s.labels ?? {});
+        const text = labels.length > 0 ? `{${labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}` : '';
+        lines.push(`${family.name}${text} ${s.value}`);
+      }
     }
     return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });

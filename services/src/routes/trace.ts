@@ -120,8 +120,8 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post(
     '/proofs/verify',
     {
-      // A summary bundle of a 200,000-event work order is about 2 MB; a full page of 5,000 events about 8 MB.
-      bodyLimit: 10 * 1024 * 1024,
+      // A summary bundle is about 10 kB per batch (1,000,000 events: 9.7 MB); a full page of 5,000 events about 8 MB.
+      bodyLimit: 12 * 1024 * 1024,
       schema: {
         tags: ['proofs'],
         summary:

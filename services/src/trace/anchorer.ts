@@ -3,6 +3,7 @@ import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { withTransaction } from '../db/database.js';
+import type { SchedulerKeeper } from '../job-schedulers.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { QueueNames } from '../queues.js';
 import { buildTree } from './merkle.js';
@@ -42,6 +43,8 @@ export interface AnchorerDeps {
   readonly logger: Logger;
   readonly batchSize: number;
   readonly intervalMs: number;
+  /** Keeps the anchoring tick's job scheduler in Redis, re-created if Redis loses it. */
+  readonly schedulers: SchedulerKeeper;
 }
 
 /**
@@ -166,11 +169,12 @@ export function createAnchorer(deps: AnchorerDeps) {
   return {
     tick,
     async start(): Promise<void> {
-      await queue.upsertJobScheduler(
-        'anchor-tick',
-        { every: Math.max(100, Math.floor(deps.intervalMs / 2)) },
-        { name: 'tick' },
-      );
+      await deps.schedulers.register({
+        queue,
+        id: 'anchor-tick',
+        repeat: { every: Math.max(100, Math.floor(deps.intervalMs / 2)) },
+        template: { name: 'tick' },
+      });
       worker = new Worker(QueueNames.anchoring, async () => tick(), {
         connection: deps.connection,
         prefix: deps.prefix,

@@ -62,7 +62,8 @@ export function createTraceService(deps: TraceDeps) {
   async function events(workOrderId: string, limit = 200) {
     const { rows } = await pool.query(
       `SELECT device_id, seq, event_time, type, data, batch_id, received_at FROM device_events
-       WHERE work_order_id = $1 ORDER BY event_time DESC, id DESC LIMIT $2`,
+       WHERE work_order_id = $1 AND factory_msp = (SELECT factory_msp FROM work_orders WHERE id = $1)
+       ORDER BY event_time DESC, id DESC LIMIT $2`,
       [workOrderId, limit],
     );
     return rows.map((r) => ({
@@ -80,6 +81,7 @@ export function createTraceService(deps: TraceDeps) {
     const { rows } = await pool.query(
       `SELECT date_trunc('${bucket === 'minute' ? 'minute' : 'hour'}', event_time) AS hour, SUM((data->>'units')::bigint)::bigint AS units
        FROM device_events WHERE work_order_id = $1 AND type = 'production.count'
+         AND factory_msp = (SELECT factory_msp FROM work_orders WHERE id = $1)
        GROUP BY 1 ORDER BY 1`,
       [workOrderId],
     );
@@ -128,14 +130,16 @@ export function createTraceService(deps: TraceDeps) {
     const max = deps.maxEvents ?? 5000;
     const { rows: woRows } = await pool.query('SELECT * FROM work_orders WHERE id = $1', [workOrderId]);
     const wo = woRows[0];
+    // Only the work order's own factory's events: another factory's device naming this work order proves nothing.
+    const ownFactory = `e.work_order_id = $1 AND e.factory_msp = (SELECT factory_msp FROM work_orders WHERE id = $1)`;
     const anchoredEvents = `SELECT e.id, e.device_id, e.message, e.signature, e.leaf_hash, e.batch_id FROM device_events e
-       JOIN batches b ON b.batch_id = e.batch_id AND b.status = 'anchored' WHERE e.work_order_id = $1`;
+       JOIN batches b ON b.batch_id = e.batch_id AND b.status = 'anchored' WHERE ${ownFactory}`;
     let evs: pg.QueryResultRow[];
     let batchIds: string[];
     if (form === 'summary') {
       const { rows } = await pool.query(
         `SELECT DISTINCT e.batch_id FROM device_events e JOIN batches b ON b.batch_id = e.batch_id AND b.status = 'anchored'
-         WHERE e.work_order_id = $1 ORDER BY e.batch_id`,
+         WHERE ${ownFactory} ORDER BY e.batch_id`,
         [workOrderId],
       );
       batchIds = rows.map((r) => r.batch_id as string);
