@@ -19,6 +19,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createDeviceCsr, generateDeviceKeyPair, openIdentityStore } from '@c2m/identity';
 import {
@@ -30,6 +31,7 @@ import {
   workOrdersContract,
 } from '@c2m/network';
 import { buildTree, leafHash } from '@c2m/services/dist/src/trace/merkle.js';
+import { closeVerifyPool, verifyInWorker } from '@c2m/services/dist/src/trace/verify-pool.js';
 import {
   type BatchTotals,
   canonicalJson,
@@ -323,7 +325,34 @@ async function measure(events: number, form: string, b: ProofBundleV2): Promise<
   };
 }
 
+/**
+ * What /api/proofs/verify does to the event loop: four concurrent verifications of one bundle on the main
+ * thread (before) and on the piscina pool the route uses (now), with the worst event-loop delay a /health
+ * request would have met meanwhile.
+ */
+async function loopDelay(b: ProofBundleV2): Promise<string[]> {
+  const out: string[] = [];
+  for (const where of ['main thread', 'worker pool'] as const) {
+    const h = monitorEventLoopDelay({ resolution: 10 });
+    h.enable();
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: 4 }, () =>
+        where === 'main thread' ? verifyBundle(b, { trust }) : verifyInWorker(b, trust),
+      ),
+    );
+    const wall = performance.now() - t0;
+    h.disable();
+    out.push(
+      `| 4 x ${Object.keys(b.anchors).length}-anchor summary | ${where} | ${(wall / 1000).toFixed(2)} s | ${(h.max / 1e6).toFixed(0)} ms |`,
+    );
+  }
+  await closeVerifyPool();
+  return out;
+}
+
 const rows: Row[] = [];
+let loop: string[] = [];
 try {
   for (const n of sizes) {
     const f = await setUp();
@@ -335,7 +364,9 @@ try {
         const a = anchored[Math.floor(Math.random() * anchored.length)]!;
         return [a, Math.floor(Math.random() * a.messages.length)];
       });
-    rows.push(await measure(n, 'summary', await bundle(f, anchored, pick(Math.min(sampleSize, n)))));
+    const summary = await bundle(f, anchored, pick(Math.min(sampleSize, n)));
+    rows.push(await measure(n, 'summary', summary));
+    if (n === 100_000) loop = await loopDelay(summary);
     const first = anchored[0]!;
     rows.push(
       await measure(
@@ -366,4 +397,9 @@ for (const r of rows) {
   console.log(
     `| ${r.events.toLocaleString('en')} | ${r.form} | ${r.fullEvents.toLocaleString('en')} | ${r.anchors} | ${mb(r.bytes)} | ${r.verifyMs >= 1000 ? `${(r.verifyMs / 1000).toFixed(2)} s` : `${r.verifyMs.toFixed(0)} ms`} | ${r.valid ? 'yes' : 'NO'} |`,
   );
+}
+if (loop.length > 0) {
+  console.log('\n| verifications | where | wall | worst event-loop delay |');
+  console.log('|---|---|---:|---:|');
+  for (const l of loop) console.log(l);
 }
