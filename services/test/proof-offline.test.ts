@@ -60,6 +60,11 @@ test('a genuine bundle is VERIFIED offline by the CLI with pinned trust, and not
   assert.equal(unpinned.code, 1);
   assert.match(unpinned.out, /FAIL trust-anchors: no pinned CA certificates/);
   assert.match(unpinned.out, /NOT VERIFIED/);
+  // What the platform offers to pin is what the CLI pinned here from the identity store.
+  const served = (await request(t.app.server).get('/api/proofs/trust').expect(200)).body;
+  assert.deepEqual(served.caCertificates, t.platform.identity.caCertificates());
+  assert.equal(served.endorsementPolicy, bundle.endorsementPolicy);
+  assert.deepEqual(served.ordererMspIds, ['PlatformOrg']);
   // A pinned policy other than the channel's is a refusal too, not a silent pass.
   const otherPolicy = await cli(bundle, '--ca-dir', trustDir, '--policy', "AND('PlatformOrg.peer')");
   assert.equal(otherPolicy.code, 1);
