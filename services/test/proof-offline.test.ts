@@ -270,3 +270,33 @@ test('fuzz: every string, number, object key, array element and base64 blob byte
   );
   console.log(`fuzz: ${sites.length} field changes and 200 blob-byte flips, all refused`);
 });
+
+test('/api/proofs/verify refuses hostile bodies and sheds a flood with VERIFIER_BUSY, never a wrong answer', async () => {
+  const { bundle } = fixture;
+  // Over the 12 MB body limit.
+  const huge = { ...bundle, generatedAt: 'x'.repeat(13 * 1024 * 1024) };
+  await request(t.app.server).post('/api/proofs/verify').send({ bundle: huge }).expect(413);
+  // Not a bundle: the schema refuses it before any thread is used.
+  for (const bad of [
+    {},
+    { bundle: { ...bundle, version: 1 } },
+    { bundle: { ...bundle, blocks: [] } },
+    { bundle: 'x' },
+  ]) {
+    await request(t.app.server).post('/api/proofs/verify').send(bad).expect(400);
+  }
+  // A flood: every answer is a correct verdict or a clear 503, whatever the machine's thread count.
+  const answers = await Promise.all(
+    Array.from({ length: 48 }, () => request(t.app.server).post('/api/proofs/verify').send({ bundle })),
+  );
+  const busy = answers.filter((a) => a.status === 503);
+  for (const a of busy) assert.equal(a.body.code, 'VERIFIER_BUSY');
+  for (const a of answers.filter((x) => x.status !== 503)) {
+    assert.equal(a.status, 200);
+    assert.equal(a.body.valid, true);
+  }
+  console.log(`flood: ${answers.length - busy.length} verified, ${busy.length} shed with VERIFIER_BUSY`);
+  // The pool recovers: the next one is answered.
+  const after = await request(t.app.server).post('/api/proofs/verify').send({ bundle }).expect(200);
+  assert.equal(after.body.valid, true);
+});
