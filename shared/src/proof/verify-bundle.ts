@@ -18,15 +18,7 @@
  * VERIFIED (valid) only when every check passes; the checks say what was not proven.
  */
 import { canonicalJson } from '../canonical.js';
-import type {
-  BatchTotals,
-  BundleAnchor,
-  BundleDevice,
-  BundleDeviceState,
-  BundleVerification,
-  ProofBundleV2,
-  ProofCheck,
-} from './bundle.js';
+import type { BundleDeviceState, BundleVerification, ProofBundleV2, ProofCheck } from './bundle.js';
 import { concat, fromBase64Url, fromHex, pemToDer, toHex, utf8 } from './bytes.js';
 import {
   type BlockProof,
@@ -40,8 +32,9 @@ import {
   writtenRecord,
 } from './ledger-proof.js';
 import { formatPolicy, type Policy, parsePolicy } from './policy.js';
+import { checkAnchor, checkDevice, Keys } from './records.js';
 import { sha256Sync } from './sha256.js';
-import { certificateFingerprint, parseCertificatePem, parseSpki, verifyRaw } from './x509.js';
+import { parseSpki, verifyRaw } from './x509.js';
 
 export interface VerifyBundleOptions {
   /** Pinned trust; without it nothing can be proven, and the result says so. */
@@ -50,8 +43,6 @@ export interface VerifyBundleOptions {
   readonly at?: Date;
 }
 
-/** Ledger key prefixes of the chaincode's records (chaincode/src/lib/keys.ts). */
-const Keys = { device: 'c2m.device', workOrder: 'c2m.workOrder', anchor: 'c2m.anchor' } as const;
 const MAX_NAMED = 5;
 
 class Tally {
@@ -68,26 +59,6 @@ class Tally {
       detail: `${this.ok}/${total}${this.failing.length ? `; failing: ${this.failing.slice(0, MAX_NAMED).join(', ')}${more}` : ''}`,
     };
   }
-}
-
-interface DeviceRecordView {
-  deviceId: string;
-  ownerMspId: string;
-  certificateFingerprint: string;
-  publicKeyPem: string;
-  status: string;
-  validUntil: string | null;
-  revision: number;
-  lastChange: { at: string };
-}
-
-interface AnchorRecordView {
-  batchId: string;
-  factoryMspId: string;
-  merkleRootHex: string;
-  eventCount: number;
-  txId: string;
-  totals?: Record<string, BatchTotals>;
 }
 
 interface WorkOrderRecordView {
@@ -413,90 +384,4 @@ export async function verifyBundle(
         },
   );
   return done();
-}
-
-function checkAnchor(
-  batchId: string,
-  a: BundleAnchor,
-  proven: ReadonlyMap<string, ProvenTransaction>,
-  blockHashes: ReadonlyMap<number, string>,
-  factoryMspId: string | undefined,
-): void {
-  const tx = proven.get(a.txId);
-  if (!tx) throw new ProofError('anchor transaction not proven');
-  if (tx.blockNumber !== a.blockNumber || blockHashes.get(a.blockNumber) !== a.blockHash) {
-    throw new ProofError('block number or hash differs from the proof');
-  }
-  const r = writtenRecord<AnchorRecordView>(tx, Keys.anchor, batchId);
-  if (!r) throw new ProofError('the transaction did not write this anchor');
-  if (
-    r.batchId !== a.batchId ||
-    r.factoryMspId !== a.factoryMspId ||
-    r.merkleRootHex !== a.merkleRoot ||
-    r.eventCount !== a.eventCount ||
-    r.txId !== a.txId ||
-    canonicalJson(r.totals ?? null) !== canonicalJson(a.totals ?? null)
-  ) {
-    throw new ProofError('differs from the anchor record the ledger holds');
-  }
-  if (a.factoryMspId !== factoryMspId) throw new ProofError('anchored for another factory');
-}
-
-async function checkDevice(
-  deviceId: string,
-  d: BundleDevice,
-  proven: ReadonlyMap<string, ProvenTransaction>,
-  ids: TrustedIdentities,
-  now: Date,
-): Promise<BundleDeviceState[]> {
-  if (!Array.isArray(d.ledgerTxIds) || d.ledgerTxIds.length === 0) throw new ProofError('no ledger history');
-  const records: DeviceRecordView[] = [];
-  for (const txId of d.ledgerTxIds) {
-    const tx = proven.get(txId);
-    if (!tx) throw new ProofError(`history transaction ${txId.slice(0, 12)}… not proven`);
-    const r = writtenRecord<DeviceRecordView>(tx, Keys.device, deviceId);
-    if (!r) throw new ProofError(`transaction ${txId.slice(0, 12)}… did not write this device`);
-    // Revisions 1, 2, … with none left out: a suspension cannot be dropped from the middle of the history.
-    if (r.revision !== records.length + 1 || r.deviceId !== deviceId) {
-      throw new ProofError('history is not the complete sequence of record revisions');
-    }
-    records.push(r);
-  }
-  const latest = records[records.length - 1]!;
-  const states: BundleDeviceState[] = records.map((r) => ({
-    from: r.lastChange.at,
-    status: r.status,
-    ...(r.validUntil ? { validUntil: r.validUntil } : {}),
-    publicKeyPem: r.publicKeyPem,
-    certificateFingerprint: r.certificateFingerprint,
-  }));
-  if (canonicalJson(states) !== canonicalJson(d.states)) throw new ProofError('states differ from the ledger history');
-  if (
-    d.factoryMspId !== latest.ownerMspId ||
-    d.certificateFingerprint !== latest.certificateFingerprint ||
-    d.publicKeyPem !== latest.publicKeyPem
-  ) {
-    throw new ProofError('differs from the latest ledger record');
-  }
-  // Every certificate the device held: issued by its factory's CA, the fingerprint and key the ledger recorded.
-  const held = new Map(records.map((r) => [r.certificateFingerprint, r.publicKeyPem]));
-  const certs = d.certificates ?? {};
-  if (canonicalJson(Object.keys(certs).sort()) !== canonicalJson([...held.keys()].sort())) {
-    throw new ProofError('certificates are not exactly those the ledger records');
-  }
-  if (certs[latest.certificateFingerprint] !== d.certificatePem)
-    throw new ProofError('certificatePem is not the current one');
-  for (const [fp, keyPem] of held) {
-    const pem = certs[fp]!;
-    const cert = await ids
-      .certificate(d.factoryMspId, pem, Date.parse(records[0]!.lastChange.at))
-      .catch(() => ids.certificate(d.factoryMspId, pem, now.getTime()));
-    if ((await certificateFingerprint(cert)) !== fp)
-      throw new ProofError('certificate fingerprint differs from the ledger');
-    if (toHex(cert.publicKey.spki) !== toHex(pemToDer(keyPem))) {
-      throw new ProofError('certificate key differs from the ledger key');
-    }
-    parseCertificatePem(pem);
-  }
-  return states;
 }
