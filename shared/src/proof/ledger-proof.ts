@@ -95,8 +95,11 @@ export class TrustedIdentities {
     for (const [mspId, pem] of Object.entries(trust.caCertificates)) this.#cas.set(mspId, parseCertificatePem(pem));
   }
 
-  /** The certificate, if the pinned CA of `mspId` issued it and it is valid at `atMs`; throws ProofError otherwise. */
-  async certificate(mspId: string, pem: string, atMs: number): Promise<Certificate> {
+  /**
+   * The certificate, if the pinned CA of `mspId` issued it and it is valid at `atMs` (any time in its validity
+   * when undefined); throws ProofError otherwise.
+   */
+  async certificate(mspId: string, pem: string, atMs?: number): Promise<Certificate> {
     const key = `${mspId}\u0000${pem}`;
     let p = this.#cache.get(key);
     if (!p) {
@@ -104,7 +107,7 @@ export class TrustedIdentities {
       this.#cache.set(key, p);
     }
     const cert = await p;
-    if (atMs < cert.notBefore || atMs > cert.notAfter) {
+    if (atMs !== undefined && (atMs < cert.notBefore || atMs > cert.notAfter)) {
       throw new ProofError(`certificate of ${mspId} is not valid at ${new Date(atMs).toISOString()}`);
     }
     return cert;
@@ -137,8 +140,13 @@ export interface ProvenTransaction {
   readonly endorsers: readonly PolicyIdentity[];
 }
 
-/** Checks a block proof: header hash, data hash over the tx hashes, and the orderer's signature. Returns the block hash. */
-export async function verifyBlockProof(block: BlockProof, ids: TrustedIdentities, atMs: number): Promise<string> {
+/**
+ * Checks a block proof: header hash, data hash over the tx hashes, and the orderer's signature. A block carries
+ * no time of its own, so the orderer's certificate is checked for validity at each transaction's time by
+ * verifyTransaction (an archived block stays provable after the orderer's certificate expires). Returns the
+ * block hash.
+ */
+export async function verifyBlockProof(block: BlockProof, ids: TrustedIdentities): Promise<string> {
   const { trust } = ids;
   const h = block.header;
   if (!Number.isSafeInteger(h.number) || h.number < 1) throw new ProofError('block number is not a positive integer');
@@ -153,7 +161,7 @@ export async function verifyBlockProof(block: BlockProof, ids: TrustedIdentities
   const sig = block.ordererSignature;
   if (!trust.ordererMspIds.includes(sig.mspId))
     throw new ProofError(`block signed by ${sig.mspId}, not an orderer org`);
-  const cert = await ids.certificate(sig.mspId, sig.certificatePem, atMs);
+  const cert = await ids.certificate(sig.mspId, sig.certificatePem);
   if (!cert.organizationalUnits.some((ou) => ou === 'orderer' || ou === 'peer')) {
     throw new ProofError(`block signer of ${sig.mspId} is neither an orderer nor a peer`);
   }
@@ -200,6 +208,8 @@ export async function verifyTransaction(
   }
   if ((await expectedTxId(tx)) !== tx.txId) throw new ProofError('transaction id is not SHA-256(nonce ‖ creator)');
   const creator = await ids.certificate(tx.creator.mspId, tx.creator.certificatePem, tx.timestampMs);
+  const orderer = block.ordererSignature;
+  await ids.certificate(orderer.mspId, orderer.certificatePem, tx.timestampMs);
   if (!(await verifyDer(creator.publicKey, tx.payload, tx.signature))) {
     throw new ProofError("the creator's signature over the envelope does not verify");
   }
@@ -270,7 +280,7 @@ export function writtenRecord<T>(tx: ProvenTransaction, objectType: string, ...a
 export async function verifyTransactionProof(proof: TransactionProof, trust: PinnedTrust): Promise<ProvenTransaction> {
   if (proof.format !== TX_PROOF_FORMAT) throw new ProofError(`unknown proof format ${String(proof.format)}`);
   const ids = new TrustedIdentities(trust);
-  const hash = await verifyBlockProof(proof.block, ids, Date.now());
+  const hash = await verifyBlockProof(proof.block, ids);
   if (proof.block.header.number !== proof.blockNumber) throw new ProofError('block number differs from the proof');
   const tx = await verifyTransaction(proof.envelope, proof.txIndex, proof.block, hash, ids);
   if (tx.txId !== proof.txId) throw new ProofError('the envelope is another transaction');
