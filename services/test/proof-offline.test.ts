@@ -56,6 +56,13 @@ test('a genuine bundle is VERIFIED offline by the CLI with pinned trust, and not
   const ok = await cli(bundle, '--ca-dir', trustDir);
   assert.equal(ok.code, 0, ok.out);
   assert.match(ok.out, /^VERIFIED: work order .*: \d+ anchors proven offline, 8 full events/m);
+  // Without endorsement-policy.txt the CLI pins the consortium default over the CA files it found (in file
+  // order): the same policy whatever the order of its rules.
+  const casOnly = path.join(dir, 'cas-only');
+  await writeTrustDir(t, casOnly);
+  await rm(path.join(casOnly, 'endorsement-policy.txt'));
+  const byDefault = await cli(bundle, '--ca-dir', casOnly);
+  assert.equal(byDefault.code, 0, byDefault.out);
   const unpinned = await cli(bundle);
   assert.equal(unpinned.code, 1);
   assert.match(unpinned.out, /FAIL trust-anchors: no pinned CA certificates/);

@@ -135,12 +135,18 @@ function parseBody(message: string): Body {
   return b as Body;
 }
 
+/** A policy's text with every OutOf's rules in sorted order: equal for policies that differ only in rule order. */
+function samePolicyText(p: Policy): string {
+  if (p.kind === 'principal') return formatPolicy(p);
+  return `OutOf(${p.n}, ${p.rules.map(samePolicyText).sort().join(', ')})`;
+}
+
 function sameTrust(bundle: ProofBundleV2, trust: PinnedTrust): string | undefined {
   if (canonicalJson(bundle.caCertificates) !== canonicalJson(trust.caCertificates)) {
     return "the bundle's CA certificates differ from the pinned ones";
   }
   try {
-    if (formatPolicy(parsePolicy(bundle.endorsementPolicy)) !== formatPolicy(trust.endorsementPolicy)) {
+    if (samePolicyText(parsePolicy(bundle.endorsementPolicy)) !== samePolicyText(trust.endorsementPolicy)) {
       return "the bundle's endorsement policy differs from the pinned one";
     }
     if (bundle.endorsementPolicy !== bundle.endorsementPolicy.trim()) return 'endorsement policy has stray spaces';
