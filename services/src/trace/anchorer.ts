@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ErrorCodes } from '@c2m/shared';
 import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import type pg from 'pg';
@@ -82,7 +83,10 @@ export function createAnchorer(deps: AnchorerDeps) {
           const tree = buildTree(rows.map((r) => r.leaf_hash as string));
           const first = rows[0];
           const last = rows[rows.length - 1];
-          const batchId = `B-${f.factory_msp}-${first.id}-${last.id}`;
+          // Row ids repeat across databases; a fresh platform database against a long-lived ledger must not
+          // meet an earlier database's anchor (ANCHOR_EXISTS with another root), so the id carries a nonce.
+          // It is stored with the batch, so a retried anchor uses the same id.
+          const batchId = `B-${f.factory_msp}-${first.id}-${last.id}-${randomBytes(4).toString('hex')}`;
           const times = rows.map((r) => (r.event_time as Date).getTime());
           const totals = await batchTotals(
             client,
