@@ -132,9 +132,14 @@ export function createDeviceOutbox(client: MqttClient, options: DeviceOutboxOpti
 
   const resender = setInterval(
     () => {
-      const due = Date.now() - resendAfterMs;
+      const now = Date.now();
       for (const p of pending.values()) {
-        if (p.sentAt <= due && client.connected) {
+        // Per message, the wait doubles with each resend (3 s, 6 s, ... up to 60 s): a platform that is down is
+        // not flooded. A send the broker never acknowledged (its connection went and the client dropped it)
+        // is retried too, once the longest wait has passed.
+        const wait = Math.min(maxResendAfterMs, resendAfterMs * 2 ** (p.sends - 1));
+        const since = Number.isFinite(p.sentAt) ? p.sentAt : p.publishedAt + maxResendAfterMs;
+        if (since + wait <= now && client.connected) {
           figures.resent++;
           publish(p);
         }
