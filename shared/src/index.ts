@@ -82,4 +82,13 @@ export {
   policyFromSignaturePolicyEnvelope,
   policyOrgs,
 } from './proof/policy.js';
-export { certifiedAt, leafHash, merkleRoot, type VerifyBundleOptions, verifyBundle } from './proof/verify-bundle.js';
+export {
+  certifiedAt,
+  DEFAULT_TIME_RULES,
+  leafHash,
+  merkleRoot,
+  type TimeRules,
+  timeProblem,
+  type VerifyBundleOptions,
+  verifyBundle,
+} from './proof/verify-bundle.js';

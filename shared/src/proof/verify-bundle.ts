@@ -41,6 +41,43 @@ export interface VerifyBundleOptions {
   readonly trust?: Omit<PinnedTrust, 'endorsementPolicy'> & { readonly endorsementPolicy: string | Policy };
   /** Time for certificate validity of device certificates; defaults to now. */
   readonly at?: Date;
+  /** The ingest's time rules, checked against each event's proven anchor time (defaults: `DEFAULT_TIME_RULES`). */
+  readonly timeRules?: Partial<TimeRules>;
+}
+
+/**
+ * The ingest accepts an event only if its claimed time lies within a skew of its receipt and the device's
+ * ledger state did not change between the claimed time and receipt. Offline, receipt is bounded by the time
+ * its batch's anchor was committed (proven): an event cannot claim a time after its anchor (beyond the future
+ * skew) or long before it, and if the device's state changed after the claimed time, the anchor must follow that
+ * change by no more than the anchoring delay, or the event was received after the change: backdated.
+ */
+export interface TimeRules {
+  readonly maxPastSkewMs: number;
+  readonly maxFutureSkewMs: number;
+  /** Longest time from receipt to the anchor's commit that the verifier allows. */
+  readonly maxAnchorDelayMs: number;
+}
+export const DEFAULT_TIME_RULES: TimeRules = {
+  maxPastSkewMs: 24 * 3600_000,
+  maxFutureSkewMs: 120_000,
+  maxAnchorDelayMs: 3600_000,
+};
+
+/** What is wrong with an event's time against its anchor's commit time and the device's states, or undefined. */
+export function timeProblem(
+  states: readonly BundleDeviceState[],
+  t: number,
+  anchoredAtMs: number,
+  rules: TimeRules,
+): string | undefined {
+  if (t > anchoredAtMs + rules.maxFutureSkewMs) return 'claims a time after its anchor';
+  if (t < anchoredAtMs - rules.maxPastSkewMs - rules.maxAnchorDelayMs) return 'claims a time long before its anchor';
+  const next = states.find((s) => Date.parse(s.from) > t);
+  if (next && anchoredAtMs > Date.parse(next.from) + rules.maxAnchorDelayMs) {
+    return `device became ${next.status} at ${next.from}, before the event could have been received`;
+  }
+  return undefined;
 }
 
 const MAX_NAMED = 5;
@@ -161,6 +198,7 @@ export async function verifyBundle(
   options: VerifyBundleOptions = {},
 ): Promise<BundleVerification> {
   const checks: ProofCheck[] = [];
+  const timeRules: TimeRules = { ...DEFAULT_TIME_RULES, ...options.timeRules };
   const totals = { events: 0, units: 0, qcPass: 0, qcFail: 0, batches: 0, batchesWithoutTotals: 0 };
   const done = (): BundleVerification => ({ valid: checks.length > 0 && checks.every((c) => c.ok), checks, totals });
   if (!options.trust) {
@@ -274,12 +312,15 @@ export async function verifyBundle(
 
   // Anchors.
   const provenAnchors = new Set<string>();
+  const anchorTimes = new Map<string, number>();
   const anchors = Object.entries(bundle.anchors ?? {});
   const anchorTally = new Tally();
   for (const [batchId, a] of anchors) {
     try {
       checkAnchor(batchId, a, proven, blockHashes, wo?.factoryMspId);
       provenAnchors.add(batchId);
+      const anchorTx = proven.get(a.txId);
+      if (anchorTx) anchorTimes.set(batchId, anchorTx.timestampMs);
       anchorTally.ok++;
       totals.batches++;
       const t = a.totals?.[wo.id];
@@ -361,8 +402,10 @@ export async function verifyBundle(
     } catch (err) {
       signatures.fail(`${label} (${errText(err)})`);
     }
-    if (certifiedAt(states, t)) certified.ok++;
-    else certified.fail(label);
+    const anchoredAt = anchorTimes.get(e.batchId);
+    const late = anchoredAt === undefined ? 'anchor time not proven' : timeProblem(states, t, anchoredAt, timeRules);
+    if (certifiedAt(states, t) && late === undefined) certified.ok++;
+    else certified.fail(late ? `${label} (${late})` : label);
     const device = bundle.devices?.[body.deviceId];
     if (body.data.workOrderId === wo?.id && device?.factoryMspId === wo?.factoryMspId) belongs.ok++;
     else belongs.fail(label);
@@ -372,7 +415,7 @@ export async function verifyBundle(
     checks.push(leaves.check('leaf hashes recompute from the signed messages', n));
     checks.push(paths.check('Merkle paths reach proven anchored roots', n));
     checks.push(signatures.check('device signatures with the ledger key in force', n));
-    checks.push(certified.check('device certified at event time', n));
+    checks.push(certified.check('device certified at event time, and the time consistent with its anchor', n));
     checks.push(belongs.check('events belong to this work order and factory', n));
   }
   checks.push({
