@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCodes, Orgs } from '@c2m/shared';
-import { anchorsContract } from '../src/index.js';
+import { anchorsContract, workOrdersContract } from '../src/index.js';
 import { startNetwork, type TestNetwork } from './helpers/network.js';
 
 const batch = (batchId: string) => ({
@@ -31,6 +31,25 @@ describe('anchors', () => {
       code: ErrorCodes.ACCESS_DENIED,
     });
     await assert.rejects(anchors.readAnchor('nope'), { code: ErrorCodes.ANCHOR_NOT_FOUND });
+  });
+
+  it("refuses totals for another factory's work order; its own and unknown ones pass", async () => {
+    await workOrdersContract(net.ledger, net.brand).commitWorkOrder({
+      workOrderId: 'wo-f2',
+      orderId: 'o-own',
+      factoryMspId: Orgs.factory2,
+      terms: { unitPriceMinor: 900 },
+    });
+    const anchors = anchorsContract(net.ledger, net.admin);
+    const t = { events: 10, units: 100, qcPass: 0, qcFail: 0 };
+    await assert.rejects(
+      anchors.anchorBatch({ ...batch('own-x'), totals: { 'wo-f2': t } }),
+      (err: { code?: string; message: string }) =>
+        err.code === ErrorCodes.ACCESS_DENIED && /Factory2Org's, not Factory1Org's/.test(err.message),
+    );
+    const own = await anchors.anchorBatch({ ...batch('own-1'), factoryMspId: Orgs.factory2, totals: { 'wo-f2': t } });
+    assert.deepEqual(own.record.totals, { 'wo-f2': t });
+    assert.ok(await anchors.anchorBatch({ ...batch('own-2'), factoryMspId: Orgs.factory2, totals: { 'wo-later': t } }));
   });
 
   it('commits per-work-order totals in the anchor and refuses totals that do not add up', async () => {

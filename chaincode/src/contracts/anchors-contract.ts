@@ -78,6 +78,22 @@ export class AnchorsContract extends Contract {
     if ((await orgKind(ctx, record.factoryMspId)) !== OrgKinds.factory) {
       fail(ErrorCodes.VALIDATION_FAILED, `${record.factoryMspId} is not a registered factory org`);
     }
+    // A factory's devices write only into its own work orders: totals for another factory's work order are
+    // refused here too. The factory's index key never changes once written, so this adds no contention; the
+    // work order's record is read only when that key is missing (not on the ledger yet, or another factory's).
+    for (const workOrderId of Object.keys(totals ?? {})) {
+      const mine = await ctx.stub.getState(
+        recordKey(ctx, KeyPrefixes.workOrderByFactory, record.factoryMspId, workOrderId),
+      );
+      if (mine && mine.length > 0) continue;
+      const other = await readRecord<{ factoryMspId: string }>(ctx, recordKey(ctx, KeyPrefixes.workOrder, workOrderId));
+      if (other && other.factoryMspId !== record.factoryMspId) {
+        fail(
+          ErrorCodes.ACCESS_DENIED,
+          `work order ${workOrderId} is ${other.factoryMspId}'s, not ${record.factoryMspId}'s`,
+        );
+      }
+    }
     const key = recordKey(ctx, KeyPrefixes.anchor, record.batchId);
     if (await readRecord(ctx, key)) fail(ErrorCodes.ANCHOR_EXISTS, `batch ${record.batchId} is already anchored`);
     await ctx.stub.putState(

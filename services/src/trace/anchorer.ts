@@ -23,7 +23,10 @@ async function batchTotals(client: pg.PoolClient, ids: readonly unknown[]): Prom
          WHERE type = 'production.count' AND data->>'units' ~ '^[0-9]{1,15}$'), 0)::bigint AS units,
        COUNT(*) FILTER (WHERE type = 'quality.measurement' AND data->>'pass' = 'true')::int AS qc_pass,
        COUNT(*) FILTER (WHERE type = 'quality.measurement' AND data->>'pass' = 'false')::int AS qc_fail
-     FROM device_events WHERE id = ANY($1) AND work_order_id IS NOT NULL GROUP BY work_order_id`,
+     FROM device_events e WHERE e.id = ANY($1)
+       -- Only the factory's own work orders: the chaincode refuses totals for another factory's.
+       AND EXISTS (SELECT 1 FROM work_orders w WHERE w.id = e.work_order_id AND w.factory_msp = e.factory_msp)
+     GROUP BY work_order_id`,
     [ids],
   );
   return Object.fromEntries(
