@@ -5,8 +5,8 @@ import { loadDemo } from './demo/demo-data.js';
 import { openPlatform } from './platform.js';
 
 // Boots the platform and its HTTP app; everything else lives in platform.ts and app.ts.
-const demo = process.argv.includes('--demo') || process.env.DEMO === '1';
-const config = loadConfig();
+const config = loadConfig(process.argv.includes('--demo') ? { demo: true } : {});
+const demo = config.demo;
 const platform = await openPlatform(config);
 const app = await buildApp(platform);
 
@@ -25,7 +25,7 @@ if (demo) {
     .then((summary) => {
       app.log.info(
         summary,
-        `demo ready: open ${address} and sign in as brand, factory1, factory2, certifier or financier (password demo)`,
+        `demo ready: open ${address} and sign in as brand, factory1, factory2, certifier, financier or platform (an administrator), password demo`,
       );
     })
     .catch((err) => app.log.error({ err }, 'demo data failed to load'));
