@@ -3,7 +3,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Platform } from './platform.js';
 import auth from './plugins/auth.js';
 import errorHandler from './plugins/error-handler.js';
@@ -33,7 +33,12 @@ declare module 'fastify' {
  * route file is an encapsulated plugin with TypeBox schemas for every input and
  * response.
  */
-export async function buildApp(platform: Platform): Promise<FastifyInstance> {
+export interface BuildAppOptions {
+  /** Sees every route as it is added (the authorisation matrix test lists them this way). */
+  readonly onRoute?: (route: RouteOptions) => void;
+}
+
+export async function buildApp(platform: Platform, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: platform.logger as FastifyBaseLogger,
     // Unknown fields are rejected, not silently dropped: a typo must not change meaning.
@@ -43,6 +48,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
 
   app.decorate('platform', platform);
   const { config } = platform;
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
   await app.register(securityHeaders);
   await app.register(swagger, {
     openapi: {
