@@ -8215,6 +8215,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** The latest batches the caller may see: a factory its own, a brand those holding its work orders' events, platform and financiers all */
         get: {
             parameters: {
                 query?: never;

@@ -32,6 +32,9 @@ export const ROLES_BY_ORG_KIND: Readonly<Record<OrgKind, readonly Role[]>> = {
   [OrgKinds.finance]: [Roles.admin, Roles.financier],
 };
 
+/** As the identity store enforces for enrolment. */
+const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
 interface Row {
   username: string;
   msp_id: string;
@@ -77,8 +80,11 @@ export function createAccounts(deps: { pool: pg.Pool; identity: IdentityStore; p
       createdAt: row.created_at.toISOString(),
     };
   };
+  // Names the identity store could never have enrolled are not looked up (a NUL byte would even fail the query).
   const row = async (username: string): Promise<Row | undefined> =>
-    (await pool.query<Row>('SELECT * FROM accounts WHERE username = $1', [username])).rows[0];
+    USERNAME_PATTERN.test(username)
+      ? (await pool.query<Row>('SELECT * FROM accounts WHERE username = $1', [username])).rows[0]
+      : undefined;
 
   return {
     async get(username) {

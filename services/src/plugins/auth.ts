@@ -50,7 +50,8 @@ export default fp<AuthOptions>(
   async (fastify: FastifyInstance, opts) => {
     await fastify.register(jwt, {
       secret: opts.secret,
-      sign: { expiresIn: opts.accessTokenTtlSec * 1000, algorithm: 'HS256' },
+      // A number is seconds here (@fastify/jwt), not fast-jwt's milliseconds; the sessions test checks exp - iat.
+      sign: { expiresIn: opts.accessTokenTtlSec, algorithm: 'HS256' },
       // A token without exp, or without a session, is refused even when its signature is good: it could never
       // be revoked.
       verify: { algorithms: ['HS256'], requiredClaims: ['exp', 'sid', 'username'] },
