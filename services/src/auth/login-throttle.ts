@@ -17,6 +17,8 @@ export interface LoginThrottle {
    * whatever the password: a correct guess during a lock must look exactly like a wrong one.
    */
   begin(username: string): Promise<void>;
+  /** The attempt failed: a lock it set runs from now, not from when the (slow) password check began. */
+  failed(username: string): Promise<void>;
   /** The attempt succeeded: failures and lock are forgotten. */
   succeeded(username: string): Promise<void>;
 }
@@ -35,6 +37,16 @@ if n >= threshold then
   if d > 0 then redis.call('SET', KEYS[2], '1', 'PX', math.floor(d)) end
 end
 return {1, n}
+`;
+
+const FAILED = `
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+local threshold = tonumber(ARGV[1])
+if n >= threshold then
+  local d = math.min(tonumber(ARGV[3]), tonumber(ARGV[2]) * math.pow(2, n - threshold))
+  if d > 0 then redis.call('SET', KEYS[2], '1', 'PX', math.floor(d)) end
+end
+return n
 `;
 
 /**
@@ -70,6 +82,10 @@ export function createLoginThrottle(redis: Redis, prefix: string, policy: Lockou
         429,
         { retryAfterSeconds: seconds },
       );
+    },
+    async failed(username) {
+      const [fails, lock] = keys(username);
+      await redis.eval(FAILED, 2, fails, lock, policy.threshold, policy.baseMs, policy.maxMs);
     },
     async succeeded(username) {
       await redis.del(...keys(username));

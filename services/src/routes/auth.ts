@@ -74,7 +74,10 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       const { username, password } = request.body;
       await throttle.begin(username);
       const account = await accounts.verify(username, password);
-      if (!account) throw new CodedError(ErrorCodes.UNAUTHENTICATED, 'Unknown user or wrong password', 401);
+      if (!account) {
+        await throttle.failed(username);
+        throw new CodedError(ErrorCodes.UNAUTHENTICATED, 'Unknown user or wrong password', 401);
+      }
       await throttle.succeeded(username);
       return issue(account, await sessions.open(account.username));
     },
@@ -138,6 +141,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       // Guessing the current password through this route counts against the same lockout as logins.
       await throttle.begin(username);
       if (!(await accounts.verify(username, request.body.currentPassword))) {
+        await throttle.failed(username);
         throw new CodedError(ErrorCodes.FORBIDDEN, 'The current password is wrong', 403);
       }
       await throttle.succeeded(username);
