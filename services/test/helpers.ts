@@ -55,7 +55,7 @@ export async function startTestPlatform(overrides: Partial<Config> = {}): Promis
   };
 }
 
-async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
+export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url);
   try {
     let cursor = '0';

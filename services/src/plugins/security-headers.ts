@@ -13,8 +13,8 @@ import fp from 'fastify-plugin';
  * - connect-src 'self': the portals talk only to this platform's API;
  * - frame-ancestors 'none' (and X-Frame-Options DENY): no clickjacking through frames.
  * No upgrade-insecure-requests: the platform also serves plain HTTP on 127.0.0.1 in development, where it would
- * break every asset; production TLS (a proxy in front) gets HSTS instead. /docs sets its own CSP (swagger-ui's,
- * with the hashes of its inline scripts).
+ * break every asset; production TLS (a proxy in front) gets HSTS instead. /docs sets its own CSP (swagger-ui's
+ * static one, scripts from 'self' only).
  */
 export default fp(
   async (fastify: FastifyInstance) => {
