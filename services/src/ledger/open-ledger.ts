@@ -30,13 +30,13 @@ export async function loadFabricConnection(
   return loadFabricSettings(file);
 }
 
+// The same name as PLATFORM_USER in platform.ts, which imports this file.
+const PLATFORM_SERVICE_USER = 'platform';
+
 /**
  * Ledger identities to enrol: the platform's service user always (it anchors batches), the demo users only in
  * demo mode. None carries a password: logins are the services' accounts (`src/auth/`).
  */
-// The same name as PLATFORM_USER in platform.ts, which imports this file.
-const PLATFORM_SERVICE_USER = 'platform';
-
 function identitySeeds(demo: boolean): UserSeed[] {
   const seeds = demo ? demoUsers : demoUsers.filter((u) => u.username === PLATFORM_SERVICE_USER);
   return seeds.map(({ password: _password, ...seed }) => seed);
