@@ -7,7 +7,11 @@ import { openPlatform } from './platform.js';
 // Boots the platform and its HTTP app; everything else lives in platform.ts and app.ts.
 const config = loadConfig(process.argv.includes('--demo') ? { demo: true } : {});
 const demo = config.demo;
-const platform = await openPlatform(config);
+const platform = await openPlatform(config).catch((err: Error) => {
+  // Refusals to start (no administrator, a default password) are instructions for the operator, not crashes.
+  console.error(`C2M platform did not start: ${err.message}`);
+  process.exit(1);
+});
 const app = await buildApp(platform);
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
