@@ -7,10 +7,13 @@ export interface OrgDescription {
   readonly names: { readonly en: string; readonly zh: string };
 }
 
-/** A user to enrol on first start. The password is only hashed, never stored. */
+/**
+ * A user to enrol on first start. The password is only hashed, never stored; without one the user has a
+ * ledger identity but no login through the store (services keep their own accounts, `services/src/auth/`).
+ */
 export interface UserSeed {
   readonly username: string;
-  readonly password: string;
+  readonly password?: string;
   readonly mspId: OrgMspId;
   readonly role: Role;
   readonly displayName: string;

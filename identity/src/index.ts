@@ -16,6 +16,7 @@ export {
   type DeviceSubject,
   generateDeviceKeyPair,
 } from './devices.js';
+export { hashPassword, hashPasswordSync, verifyPassword, verifyPasswordSync } from './passwords.js';
 export {
   createSigner,
   isLowS,

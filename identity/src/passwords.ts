@@ -1,4 +1,4 @@
-import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, type ScryptOptions, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 
 // N=2^15, r=8: 32 MiB and about 0.1 s per check here. OWASP suggests N=2^17 (128 MiB per concurrent login);
 // raise it where hosts have the memory. Hashes carry their parameters, so old ones keep verifying.
@@ -20,16 +20,47 @@ export async function hashPassword(password: string): Promise<string> {
   return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
-export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
+interface ParsedHash {
+  readonly salt: Buffer;
+  readonly expected: Buffer;
+  readonly options: ScryptOptions;
+}
+
+/** The parameters of an encoded hash, or undefined when it is malformed or asks for too much. */
+function parseHash(encoded: string): ParsedHash | undefined {
   const parts = encoded.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return undefined;
   const [N, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
-  if (!(N > 1 && N <= MAX_N && r >= 1 && r <= 32 && p >= 1 && p <= 16)) return false;
+  if (!(N > 1 && N <= MAX_N && r >= 1 && r <= 32 && p >= 1 && p <= 16)) return undefined;
   const salt = Buffer.from(parts[4]!, 'base64url');
   const expected = Buffer.from(parts[5]!, 'base64url');
-  if (expected.length < 16) return false;
-  const actual = await derive(password, salt, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, expected.length);
-  return timingSafeEqual(actual, expected);
+  if (expected.length < 16) return undefined;
+  return { salt, expected, options: { N, r, p, maxmem: 256 * N * r + 1024 * 1024 } };
+}
+
+export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
+  const parsed = parseHash(encoded);
+  if (!parsed) return false;
+  const actual = await derive(password, parsed.salt, parsed.options, parsed.expected.length);
+  return timingSafeEqual(actual, parsed.expected);
+}
+
+/**
+ * Synchronous forms, for worker threads that own their CPU (services' password pool): the async forms run on
+ * libuv's four-thread pool, which file writes (the ledger's O_DSYNC appends) share, so a burst of logins there
+ * stalls the ledger. Never call these on a thread that serves requests.
+ */
+export function hashPasswordSync(password: string): string {
+  const salt = randomBytes(16);
+  const key = scryptSync(password.normalize('NFC'), salt, KEY_LENGTH, PARAMS);
+  return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+}
+
+export function verifyPasswordSync(password: string, encoded: string): boolean {
+  const parsed = parseHash(encoded);
+  if (!parsed) return false;
+  const actual = scryptSync(password.normalize('NFC'), parsed.salt, parsed.expected.length, parsed.options);
+  return timingSafeEqual(actual, parsed.expected);
 }
 
 let dummyHash: Promise<string> | undefined;

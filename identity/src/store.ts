@@ -105,6 +105,12 @@ export interface IdentityStore {
   /** The user when the password matches, else undefined (also for unknown users, after the same work). */
   authenticate(username: string, password: string): Promise<UserRecord | undefined>;
   /**
+   * Enrols a user at run time (certificate from the org's CA, entry in `users.json`), without a password: the
+   * services' account records hold logins. Idempotent for the same org and role; `CONFLICT` when the name is
+   * enrolled with another org or role (both are in the certificate); `VALIDATION_FAILED` for a bad name or role.
+   */
+  enrolUser(seed: Omit<UserSeed, 'password'>): Promise<UserRecord>;
+  /**
    * Verifies the CSR (signature = proof of possession, P-256 key, CN = deviceId, O = mspId if present) and
    * issues a device certificate (PEM) from the org's CA. Throws VALIDATION_FAILED or NOT_FOUND.
    */
@@ -206,7 +212,7 @@ export async function openIdentityStore(options: OpenIdentityStoreOptions): Prom
     const users = await ensureUsers(layout, orgs, seeds);
     const secret = await ensureSecret(layout.apiTokenSecret);
     if (compromised) throw compromised;
-    return new FileIdentityStore(dataDir, orgs, users, secret);
+    return new FileIdentityStore(layout, orgs, users, secret);
   } finally {
     await release().catch(() => undefined);
   }
@@ -436,7 +442,7 @@ async function ensureUsers(
       mspId: seed.mspId,
       role: seed.role,
       displayName: seed.displayName,
-      passwordHash: await hashPassword(seed.password),
+      passwordHash: seed.password === undefined ? '' : await hashPassword(seed.password),
     };
     changed = true;
   }
@@ -478,7 +484,7 @@ function validateSeeds(seeds: readonly UserSeed[], mspIds: ReadonlySet<string>):
     if (!ROLE_VALUES.has(seed.role) || seed.role === Roles.peer || seed.role === Roles.device) {
       throw fail(`role ${seed.role} cannot be given to a user`);
     }
-    if (seed.password.length === 0) throw fail('empty password');
+    if (seed.password !== undefined && seed.password.length === 0) throw fail('empty password');
   }
 }
 
@@ -581,20 +587,39 @@ function corrupt(path: string, why: string): CodedError {
 
 class FileIdentityStore implements IdentityStore {
   readonly dataDir: string;
+  readonly #layout: Layout;
   readonly #orgs: ReadonlyMap<string, LoadedOrg>;
-  readonly #users: ReadonlyMap<string, LoadedUser>;
+  readonly #users: Map<string, LoadedUser>;
   readonly #secret: Buffer;
 
-  constructor(
-    dataDir: string,
-    orgs: ReadonlyMap<string, LoadedOrg>,
-    users: ReadonlyMap<string, LoadedUser>,
-    secret: Buffer,
-  ) {
-    this.dataDir = dataDir;
+  constructor(layout: Layout, orgs: ReadonlyMap<string, LoadedOrg>, users: Map<string, LoadedUser>, secret: Buffer) {
+    this.dataDir = layout.dataDir;
+    this.#layout = layout;
     this.#orgs = orgs;
     this.#users = users;
     this.#secret = secret;
+  }
+
+  async enrolUser(seed: Omit<UserSeed, 'password'>): Promise<UserRecord> {
+    validateSeeds([seed as UserSeed], new Set(this.#orgs.keys()));
+    const existing = this.#users.get(seed.username);
+    if (existing && existing.record.mspId === seed.mspId && existing.record.role === seed.role) return existing.record;
+    // Under the data dir's lock, re-reading users.json: another process may have enrolled since this one opened.
+    const release = await lockfile.lock(this.dataDir, {
+      lockfilePath: join(this.dataDir, '.lock'),
+      stale: 15_000,
+      update: 3_000,
+      retries: { retries: 120, factor: 1.2, minTimeout: 50, maxTimeout: 500 },
+    });
+    try {
+      const loaded = await ensureUsers(this.#layout, this.#orgs, [seed as UserSeed]);
+      const user = loaded.get(seed.username);
+      if (!user) throw new CodedError(ErrorCodes.NOT_FOUND, `no org ${seed.mspId}`, 404);
+      this.#users.set(seed.username, user);
+      return user.record;
+    } finally {
+      await release().catch(() => undefined);
+    }
   }
 
   orgs(): readonly OrgRecord[] {
@@ -627,8 +652,8 @@ class FileIdentityStore implements IdentityStore {
 
   async authenticate(username: string, password: string): Promise<UserRecord | undefined> {
     const user = this.#users.get(username);
-    if (!user) {
-      await burnPasswordCheck(password, this.#users.values().next().value?.passwordHash);
+    if (!user?.passwordHash) {
+      await burnPasswordCheck(password, [...this.#users.values()].find((u) => u.passwordHash)?.passwordHash);
       return undefined;
     }
     return (await verifyPassword(password, user.passwordHash)) ? user.record : undefined;

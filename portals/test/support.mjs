@@ -105,6 +105,12 @@ export async function startDemoPlatform({ name = 'portals' } = {}) {
     page.setDefaultTimeout(20_000);
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    // The platform sends a Content-Security-Policy (services/src/plugins/security-headers.ts): anything it
+    // blocks shows up here, so a portal change that needs a wider policy fails its test instead of breaking
+    // quietly in production.
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) errors.push(`CSP: ${m.text()}`);
+    });
     await page.goto(ctx.base);
     return { page, context, errors };
   }

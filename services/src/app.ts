@@ -3,10 +3,13 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Platform } from './platform.js';
 import auth from './plugins/auth.js';
 import errorHandler from './plugins/error-handler.js';
+import operatorEndpoints from './plugins/operator-endpoints.js';
+import routeLimits from './plugins/route-limits.js';
+import securityHeaders from './plugins/security-headers.js';
 import authRoutes from './routes/auth.js';
 import demandRoutes from './routes/demand.js';
 import deviceRoutes from './routes/devices.js';
@@ -15,6 +18,7 @@ import healthRoutes from './routes/health.js';
 import ledgerRoutes from './routes/ledger.js';
 import orderRoutes from './routes/orders.js';
 import traceRoutes from './routes/trace.js';
+import userRoutes from './routes/users.js';
 import workOrderRoutes from './routes/work-orders.js';
 
 declare module 'fastify' {
@@ -29,7 +33,12 @@ declare module 'fastify' {
  * route file is an encapsulated plugin with TypeBox schemas for every input and
  * response.
  */
-export async function buildApp(platform: Platform): Promise<FastifyInstance> {
+export interface BuildAppOptions {
+  /** Sees every route as it is added (the authorisation matrix test lists them this way). */
+  readonly onRoute?: (route: RouteOptions) => void;
+}
+
+export async function buildApp(platform: Platform, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: platform.logger as FastifyBaseLogger,
     // Unknown fields are rejected, not silently dropped: a typo must not change meaning.
@@ -38,6 +47,9 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('platform', platform);
+  const { config } = platform;
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
+  await app.register(securityHeaders);
   await app.register(swagger, {
     openapi: {
       info: {
@@ -48,14 +60,35 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The explorer and its document: on in demo and development, off in production unless API_DOCS=1.
+  if (config.docs) {
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      staticCSP: true,
+      transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
+    });
+  }
   await app.register(errorHandler);
-  await app.register(auth, { secret: Buffer.from(platform.identity.apiTokenSecret()) });
+  // These three add onRoute hooks, so they come before every route.
+  await app.register(auth, {
+    secret: Buffer.from(platform.identity.apiTokenSecret()),
+    sessions: platform.auth.sessions,
+    accessTokenTtlSec: config.accessTokenTtlSec,
+  });
+  await app.register(operatorEndpoints, { metricsToken: config.metricsToken });
+  await app.register(routeLimits, {
+    redis: platform.auth.redis,
+    prefix: config.redisPrefix,
+    loginPerMinute: config.loginRatePerMinute,
+    proofVerifyPerMinute: config.proofVerifyRatePerMinute,
+    proofVerifyBodyLimit: config.proofVerifyBodyLimit,
+  });
 
   await app.register(healthRoutes);
   await app.register(
     async (api) => {
       await api.register(authRoutes);
+      await api.register(userRoutes);
       await api.register(orderRoutes);
       await api.register(factoryRoutes);
       await api.register(workOrderRoutes);
@@ -71,7 +104,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   if (portals) await app.register(fastifyStatic, { root: platform.config.portalsDir, wildcard: false });
   app.setNotFoundHandler((request, reply) => {
     // The portals are a single-page app: unknown non-API paths get its index.html.
-    if (portals && request.method === 'GET' && !/^\/(api|docs)(\/|$)/.test(request.url)) {
+    if (portals && request.method === 'GET' && !/^\/(api|docs|metrics)(\/|$)/.test(request.url)) {
       return reply.sendFile('index.html');
     }
     return reply

@@ -37,6 +37,29 @@ export interface Config {
   /** Files of the ingest's TLS client identity for an mqtts:// broker (services/mosquitto/README.md). */
   readonly mqttTls: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
   readonly portalsDir: string;
+  /** Demo mode (`--demo`, `DEMO=1`): the demo users exist, with password `demo`. Never in production. */
+  readonly demo: boolean;
+  /** Outside demo mode: the platform administrator to create on first start, if no platform admin exists. */
+  readonly adminUser: string;
+  readonly adminPassword?: string;
+  /** Lifetime of an access token (JWT, always with exp), seconds. */
+  readonly accessTokenTtlSec: number;
+  /** Lifetime of a session (its refresh token), seconds, from login. */
+  readonly sessionTtlSec: number;
+  /** Worker threads that hash passwords (scrypt), away from libuv's pool, and how many checks may wait for them. */
+  readonly passwordThreads: number;
+  readonly passwordQueue: number;
+  /** Login attempts per client IP per minute. */
+  readonly loginRatePerMinute: number;
+  /** Failed logins of one username before it is locked; first lock, doubling per further failure, up to max. */
+  readonly loginLockout: { readonly threshold: number; readonly baseMs: number; readonly maxMs: number };
+  /** POST /api/proofs/verify: requests per client IP per minute, and the largest body, bytes. */
+  readonly proofVerifyRatePerMinute: number;
+  readonly proofVerifyBodyLimit: number;
+  /** Bearer token for /metrics and /ready's details; unset: /metrics is off (404). */
+  readonly metricsToken?: string;
+  /** Serve the API explorer at /docs (the OpenAPI document is at /docs/json either way when on). */
+  readonly docs: boolean;
 }
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
@@ -54,6 +77,10 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
   const ledger = env.LEDGER ?? 'embedded';
   if (ledger !== 'embedded' && ledger !== 'fabric') throw new Error(`LEDGER must be embedded or fabric, got ${ledger}`);
   const redisPrefix = env.REDIS_PREFIX ?? 'c2m';
+  const demo = env.DEMO === '1' || overrides.demo === true;
+  // The explorer is a development aid: on in demo and development, off in production unless asked for.
+  const docs =
+    env.API_DOCS === undefined || env.API_DOCS === '' ? demo || env.NODE_ENV !== 'production' : env.API_DOCS === '1';
   return {
     port: int('PORT', 3000),
     host: env.HOST ?? '127.0.0.1',
@@ -77,6 +104,23 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     ingestMaxFutureSkewMs: int('INGEST_MAX_FUTURE_SKEW_MS', 120_000),
     mqttTls: { caFile: env.MQTT_CA_FILE, certFile: env.MQTT_CERT_FILE, keyFile: env.MQTT_KEY_FILE },
     portalsDir: path.resolve(env.PORTALS_DIR ?? path.join(repoRoot, 'portals/dist')),
+    demo,
+    adminUser: env.C2M_ADMIN_USER || 'admin',
+    adminPassword: env.C2M_ADMIN_PASSWORD || undefined,
+    accessTokenTtlSec: int('ACCESS_TOKEN_TTL', 15 * 60),
+    sessionTtlSec: int('SESSION_TTL', 12 * 3600),
+    passwordThreads: Math.max(1, int('C2M_PASSWORD_THREADS', 1)),
+    passwordQueue: int('C2M_PASSWORD_QUEUE', 64),
+    loginRatePerMinute: int('LOGIN_RATE_LIMIT', 30),
+    loginLockout: {
+      threshold: Math.max(1, int('LOGIN_LOCKOUT_THRESHOLD', 5)),
+      baseMs: int('LOGIN_LOCKOUT_BASE_MS', 1000),
+      maxMs: int('LOGIN_LOCKOUT_MAX_MS', 15 * 60 * 1000),
+    },
+    proofVerifyRatePerMinute: int('PROOF_VERIFY_RATE_LIMIT', 30),
+    proofVerifyBodyLimit: int('PROOF_VERIFY_BODY_LIMIT', 12 * 1024 * 1024),
+    metricsToken: env.METRICS_TOKEN || undefined,
+    docs,
     ...overrides,
   };
 }
@@ -93,6 +137,10 @@ export function testConfig(dataDir: string, overrides: Partial<Config> = {}): Co
     dataDir,
     logLevel: process.env.LOG_LEVEL ?? 'warn',
     anchorIntervalMs: 300,
+    // Tests sign in as the demo users; the ones about bootstrap pass demo: false.
+    demo: true,
+    docs: true,
+    metricsToken: randomUUID(),
     ...overrides,
   });
 }

@@ -4,6 +4,7 @@ import { type Ledger, LedgerEvents } from '@c2m/shared';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import pino, { type Logger } from 'pino';
+import { openAuth } from './auth/open-auth.js';
 import type { Config } from './config.js';
 import { createPool, ensureDatabase, migrate } from './db/database.js';
 import { createDemandService } from './demand/demand-service.js';
@@ -64,6 +65,9 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     // before the ledger, whose submissions it signs.
     const fabric = await loadFabricConnection(config);
     const identity: IdentityStore = await openPlatformIdentity(config, fabric, logger);
+    // Logins: demo users only in demo mode, else a bootstrapped administrator (auth/bootstrap.ts).
+    const auth = await openAuth({ config, pool, identity, logger });
+    closers.push(() => auth.close());
     const ledger: Ledger = await openLedger(config, identity, logger, fabric);
     closers.push(() => ledger.close());
     const ledgerAccess: LedgerAccess = await createLedgerAccess(ledger, identity, PLATFORM_USER);
@@ -248,6 +252,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       logger,
       pool,
       identity,
+      auth,
       ledger,
       ledgerAccess,
       orders,

@@ -13,6 +13,8 @@ export const errorResponses = {
   403: ErrorResponse,
   404: ErrorResponse,
   409: ErrorResponse,
+  413: ErrorResponse,
+  429: ErrorResponse,
   500: ErrorResponse,
   503: ErrorResponse,
 } as const;

@@ -5,9 +5,13 @@ import { loadDemo } from './demo/demo-data.js';
 import { openPlatform } from './platform.js';
 
 // Boots the platform and its HTTP app; everything else lives in platform.ts and app.ts.
-const demo = process.argv.includes('--demo') || process.env.DEMO === '1';
-const config = loadConfig();
-const platform = await openPlatform(config);
+const config = loadConfig(process.argv.includes('--demo') ? { demo: true } : {});
+const demo = config.demo;
+const platform = await openPlatform(config).catch((err: Error) => {
+  // Refusals to start (no administrator, a default password) are instructions for the operator, not crashes.
+  console.error(`C2M platform did not start: ${err.message}`);
+  process.exit(1);
+});
 const app = await buildApp(platform);
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
@@ -25,7 +29,7 @@ if (demo) {
     .then((summary) => {
       app.log.info(
         summary,
-        `demo ready: open ${address} and sign in as brand, factory1, factory2, certifier or financier (password demo)`,
+        `demo ready: open ${address} and sign in as brand, factory1, factory2, certifier, financier or platform (an administrator), password demo`,
       );
     })
     .catch((err) => app.log.error({ err }, 'demo data failed to load'));

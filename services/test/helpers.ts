@@ -15,6 +15,8 @@ export interface TestPlatform {
   readonly platform: Platform;
   readonly app: FastifyInstance;
   readonly baseUrl: string;
+  /** Every route the app registered, as `METHOD /url` (HEAD routes fastify adds itself left out). */
+  readonly routes: readonly string[];
   close(): Promise<void>;
 }
 
@@ -28,7 +30,12 @@ export async function startTestPlatform(overrides: Partial<Config> = {}): Promis
   const config = testConfig(dataDir, overrides);
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
   const platform = await openPlatform(config, { logger });
-  const app = await buildApp(platform);
+  const routes: string[] = [];
+  const app = await buildApp(platform, {
+    onRoute: (route) => {
+      for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
+    },
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const baseUrl = typeof address === 'object' && address ? `http://127.0.0.1:${address.port}` : String(address);
@@ -37,6 +44,7 @@ export async function startTestPlatform(overrides: Partial<Config> = {}): Promis
     platform,
     app,
     baseUrl,
+    routes,
     async close() {
       await app.close();
       await platform.close();
@@ -47,7 +55,7 @@ export async function startTestPlatform(overrides: Partial<Config> = {}): Promis
   };
 }
 
-async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
+export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url);
   try {
     let cursor = '0';

@@ -280,7 +280,7 @@ describe('ingest under hostile input', () => {
       const ready = await waitFor(
         '/ready to report the failing ingest',
         async () => {
-          const res = await request(t.app.server).get('/ready');
+          const res = await request(t.app.server).get('/ready').set('authorization', `Bearer ${t.config.metricsToken}`);
           return res.status === 503 ? res.body : undefined;
         },
         20_000,
@@ -291,7 +291,10 @@ describe('ingest under hostile input', () => {
       dropped = true;
       await allGoodStored();
       await waitFor('/ready again', async () => (await request(t.app.server).get('/ready')).status === 200, 40_000);
-      const metrics = await request(t.app.server).get('/metrics').expect(200);
+      const metrics = await request(t.app.server)
+        .get('/metrics')
+        .set('authorization', `Bearer ${t.config.metricsToken}`)
+        .expect(200);
       assert.match(metrics.text, /^c2m_ingest_write_failures_total [1-9]\d*$/m);
     } finally {
       if (!dropped) await t.platform.pool.query('DROP TRIGGER fail_all ON device_events; DROP FUNCTION fail_all()');

@@ -176,7 +176,10 @@ describe('ingest rejections', () => {
       REPLAY: 1,
     };
     assert.deepEqual(Object.fromEntries(rows.map((r) => [r.reason, r.n])), expected);
-    const metrics = await request(t.app.server).get('/metrics').expect(200);
+    const metrics = await request(t.app.server)
+      .get('/metrics')
+      .set('authorization', `Bearer ${t.config.metricsToken}`)
+      .expect(200);
     for (const [reason, n] of Object.entries(expected)) {
       assert.match(metrics.text, new RegExp(`^c2m_ingest_rejected_total\\{reason="${reason}"\\} ${n}$`, 'm'));
     }

@@ -11,6 +11,8 @@ export const ErrorCodes = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
   ACCESS_DENIED: 'ACCESS_DENIED',
+  /** Too many requests (per client, per username, or the password pool is full); Retry-After says when. */
+  RATE_LIMITED: 'RATE_LIMITED',
   // records
   NOT_FOUND: 'NOT_FOUND',
   ALREADY_EXISTS: 'ALREADY_EXISTS',

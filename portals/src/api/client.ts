@@ -27,6 +27,7 @@ import type {
   ProofBundle,
   ProofTrust,
   ReadyStatus,
+  RefreshRequest,
   User,
   VerifyResult,
   WorkOrder,
@@ -50,6 +51,11 @@ export interface ApiClientOptions {
   getToken: () => string | null;
   /** Called on any 401 so the app can drop a stale session. */
   onUnauthorized?: () => void;
+  /**
+   * Called once when a signed-in call gets 401 (access tokens live minutes): true when it got a new access
+   * token, and the call is then repeated once.
+   */
+  refreshSession?: () => Promise<boolean>;
   fetch?: typeof fetch;
 }
 
@@ -62,7 +68,7 @@ export function createApiClient(options: ApiClientOptions) {
   const baseUrl = options.baseUrl ?? '';
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
 
-  async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async function request<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     const token = options.getToken();
     if (token) headers.authorization = `Bearer ${token}`;
@@ -75,6 +81,10 @@ export function createApiClient(options: ApiClientOptions) {
     const text = await res.text();
     const parsed: unknown = text ? safeJson(text) : undefined;
     if (!res.ok) {
+      const renewable = res.status === 401 && token && !retried && !path.startsWith('/api/auth/');
+      if (renewable && options.refreshSession && (await options.refreshSession())) {
+        return request<T>(method, path, body, true);
+      }
       if (res.status === 401) options.onUnauthorized?.();
       const err = parsed as Partial<ApiErrorBody> | undefined;
       throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? (text || res.statusText));
@@ -95,6 +105,9 @@ export function createApiClient(options: ApiClientOptions) {
     health: () => request<HealthStatus>('GET', '/health'),
     ready: () => request<ReadyStatus>('GET', '/ready'),
     login: (body: LoginRequest) => request<LoginResponse>('POST', '/api/auth/login', body),
+    refresh: (body: RefreshRequest) => request<LoginResponse>('POST', '/api/auth/refresh', body),
+    /** Ends the session on the server: its tokens stop working. */
+    logout: () => request<void>('POST', '/api/auth/logout'),
     me: () => request<User>('GET', '/api/me'),
     orgs: () => request<ItemList<Org>>('GET', '/api/orgs'),
 

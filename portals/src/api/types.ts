@@ -22,8 +22,17 @@ export interface LoginRequest {
 }
 
 export interface LoginResponse {
+  /** Short-lived bearer token (`expiresIn` seconds). */
   token: string;
+  expiresIn: number;
+  /** Single use: exchanged at /api/auth/refresh for a new pair while the session lasts. */
+  refreshToken: string;
+  sessionExpiresAt: string;
   user: User;
+}
+
+export interface RefreshRequest {
+  refreshToken: string;
 }
 
 export interface Org {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type IdentityStore, openIdentityStore } from '@c2m/identity';
+import { demoUsers, type IdentityStore, openIdentityStore, type UserSeed } from '@c2m/identity';
 import {
   caMaterialFromSettings,
   type FabricSettings,
@@ -30,6 +30,18 @@ export async function loadFabricConnection(
   return loadFabricSettings(file);
 }
 
+// The same name as PLATFORM_USER in platform.ts, which imports this file.
+const PLATFORM_SERVICE_USER = 'platform';
+
+/**
+ * Ledger identities to enrol: the platform's service user always (it anchors batches), the demo users only in
+ * demo mode. None carries a password: logins are the services' accounts (`src/auth/`).
+ */
+function identitySeeds(demo: boolean): UserSeed[] {
+  const seeds = demo ? demoUsers : demoUsers.filter((u) => u.username === PLATFORM_SERVICE_USER);
+  return seeds.map(({ password: _password, ...seed }) => seed);
+}
+
 /**
  * The platform's identity store (`<DATA_DIR>/identity`). On a Fabric network it issues from the org CAs the
  * settings name (`organizations.<mspId>.ca`), so logins, device certificates and the platform's own
@@ -42,9 +54,10 @@ export async function openPlatformIdentity(
   logger: Logger,
 ): Promise<IdentityStore> {
   const dataDir = path.join(config.dataDir, 'identity');
-  if (!fabric) return openIdentityStore({ dataDir });
+  const users = identitySeeds(config.demo);
+  if (!fabric) return openIdentityStore({ dataDir, users });
   const caMaterial = caMaterialFromSettings(fabric);
-  const store = await openIdentityStore({ dataDir, caMaterial });
+  const store = await openIdentityStore({ dataDir, caMaterial, users });
   const adopted = Object.keys(caMaterial);
   const without = store
     .orgs()

@@ -9,6 +9,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   [ErrorCodes.UNAUTHENTICATED]: 401,
   [ErrorCodes.FORBIDDEN]: 403,
   [ErrorCodes.ACCESS_DENIED]: 403,
+  [ErrorCodes.RATE_LIMITED]: 429,
   [ErrorCodes.NOT_FOUND]: 404,
   [ErrorCodes.DEVICE_NOT_FOUND]: 404,
   [ErrorCodes.WORK_ORDER_NOT_FOUND]: 404,
@@ -42,6 +43,8 @@ export default fp(
         return reply.status(400).send({ statusCode: 400, code: ErrorCodes.VALIDATION_FAILED, message: error.message });
       }
       if (error instanceof CodedError) {
+        const retryAfter = (error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+        if (error.statusCode === 429 && retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
         return reply
           .status(error.statusCode)
           .send({ statusCode: error.statusCode, code: error.code, message: error.message });

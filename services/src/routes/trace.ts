@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { createActivityVisibility } from '../auth/activity-visibility.js';
 import { errorResponses } from '../schemas.js';
 import { ProofBundleSchema } from '../trace/proof-bundle.js';
 import { AnchorStatuses } from '../trace/trace-service.js';
@@ -31,8 +32,10 @@ const LedgerAnchorView = Type.Object({
 });
 
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { trace, ledger, ledgerAccess } = fastify.platform;
+  const { trace, ledger, ledgerAccess, pool } = fastify.platform;
   const secured = { security: [{ bearer: [] }] };
+  // Factories do not see each other's activity (auth/activity-visibility.ts).
+  const visibility = createActivityVisibility(pool);
 
   fastify.get(
     '/anchors',
@@ -40,11 +43,13 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       onRequest: [fastify.authenticate],
       schema: {
         tags: ['proofs'],
+        summary:
+          "The latest batches the caller may see: a factory its own, a brand those holding its work orders' events, platform and financiers all",
         ...secured,
         response: { 200: Type.Object({ items: Type.Array(Anchor) }), ...errorResponses },
       },
     },
-    async () => ({ items: await trace.anchors() }),
+    async (request) => ({ items: await visibility.anchors(request.user) }),
   );
 
   fastify.get(
@@ -73,6 +78,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async (request) => {
+      visibility.assertMayWatchFactory(request.user, request.params.mspId);
       const { from, to, pageSize, bookmark } = request.query;
       const page = await ledgerAccess.listAnchorsByTime(
         request.user.username,
