@@ -127,6 +127,13 @@ const redis = managed(
   redisPort,
 );
 const databaseUrl = `postgres://postgres@127.0.0.1:5432/c2m_fault_${id}`;
+// Not demo mode: the platform starts as in production, with a bootstrapped administrator who creates the users.
+const secret = () => randomUUID().replaceAll('-', '');
+const adminPassword = `Fault-${secret()}`;
+const metricsToken = secret();
+const operator = { headers: { authorization: `Bearer ${metricsToken}` } };
+const users = { factory: `f1-ops-${id}`, certifier: `cert-${id}` };
+const userPassword = `Fault-${secret()}`;
 const topicRoot = `fault-${id}/c2m/v1`;
 const platformEnv = {
   PORT: String(httpPort),
@@ -142,6 +149,9 @@ const platformEnv = {
   ANCHOR_INTERVAL_MS: '1000',
   LOG_LEVEL: 'error',
   NODE_ENV: 'production',
+  C2M_ADMIN_USER: 'fault-admin',
+  C2M_ADMIN_PASSWORD: adminPassword,
+  METRICS_TOKEN: metricsToken,
 };
 // The platform opens PostgreSQL, its CAs and the ledger before it listens: allow it two minutes.
 const platform = managed(
@@ -175,12 +185,27 @@ async function ready(timeoutMs = 120_000) {
     await sleep(250);
   }
 }
-const login = async (username) => (await http('POST', '/api/auth/login', { username, password: 'demo' })).token;
+const login = async (username, password) => (await http('POST', '/api/auth/login', { username, password })).token;
+let created = false;
+/** The administrator creates a factory manager of Factory1Org and a certifier of PlatformOrg, once. */
+async function signIn() {
+  if (!created) {
+    const admin = await login('fault-admin', adminPassword);
+    for (const [username, mspId, role] of [
+      [users.factory, 'Factory1Org', 'factory-manager'],
+      [users.certifier, 'PlatformOrg', 'certifier'],
+    ]) {
+      await http('POST', '/api/users', { username, mspId, role, displayName: username, password: userPassword }, admin);
+    }
+    created = true;
+  }
+  // Access tokens are short-lived: sign in again for each scenario.
+  return { factory: await login(users.factory, userPassword), certifier: await login(users.certifier, userPassword) };
+}
 
 /** Registers and certifies devices through the API, as a factory and the certifier do. */
 async function provision(names) {
-  const factory = await login('factory1');
-  const certifier = await login('certifier');
+  const { factory, certifier } = await signIn();
   const out = [];
   for (const name of names) {
     const { device, csrPem } = await loadOrCreateDevice(path.join(dir, 'devices'), name, 'Factory1Org');
@@ -257,8 +282,13 @@ async function counter(name) {
 
 async function runScenario(name) {
   const confirm = name !== 'broker-kill-no-confirm';
-  const devices = await provision(Array.from({ length: DEVICES }, (_, i) => `${name}-d${i}`));
-  const [poisoner] = await provision([`${name}-poison`]);
+  // One sign-in per scenario: logins are rate-limited per client (30 a minute by default).
+  const provisioned = await provision([
+    ...Array.from({ length: DEVICES }, (_, i) => `${name}-d${i}`),
+    `${name}-poison`,
+  ]);
+  const poisoner = provisioned.pop();
+  const devices = provisioned;
   const ids = devices.map((d) => d.deviceId);
   const dupBefore = await counter('ingest_duplicates');
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${brokerPort}`, {
@@ -313,11 +343,11 @@ async function runScenario(name) {
   let lastLog = 0;
   while ((c.anchored < c.stored || (confirm && c.stored < VALID)) && Date.now() < deadline) {
     if (Date.now() - lastLog > 5000) {
-      const m = await fetch(`${base}/metrics`)
+      const m = await fetch(`${base}/metrics`, operator)
         .then((r) => r.text())
         .catch(() => '');
       const received = /^c2m_ingest_received_total (\d+)/m.exec(m)?.[1];
-      const ready = await fetch(`${base}/ready`)
+      const ready = await fetch(`${base}/ready`, operator)
         .then((r) => r.json())
         .catch(() => ({}));
       log(
