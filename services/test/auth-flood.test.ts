@@ -81,7 +81,7 @@ describe('a login flood does not starve the ledger', () => {
     const bound = Math.max(10 * median(idle), median(idle) + 1500);
     assert.ok(median(during) <= bound, `median ledger write during the flood ${median(during)} ms > ${bound} ms`);
     // The flood itself ends quickly: refusals are immediate, at most the queue's worth is hashed.
-    assert.ok(floodMs < 60_000, `flood took ${floodMs} ms`);
+    assert.ok(floodMs < 120_000, `flood took ${floodMs} ms`);
 
     // And the platform still serves logins.
     await request(t.app.server).post('/api/auth/login').send({ username: 'brand', password: 'demo' }).expect(200);
