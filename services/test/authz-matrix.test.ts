@@ -74,6 +74,8 @@ const RULES: Record<string, string> = {
   'POST /api/work-orders/:workOrderId/milestones': 'AoooFFF',
   // Anyone may verify a bundle; limited in size and rate per client (api-exposure.test.ts).
   'POST /api/proofs/verify': 'ooooooo',
+  // The consortium's CAs and endorsement policy, for verifiers to pin: public by design.
+  'GET /api/proofs/trust': 'ooooooo',
 
   'POST /api/devices': 'AFooFFF',
   'POST /api/devices/bulk': 'AFooFFF',
