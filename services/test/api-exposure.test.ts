@@ -47,7 +47,7 @@ describe('headers and exposure', () => {
       .get('/metrics')
       .set('authorization', `Bearer ${t.config.metricsToken}`)
       .expect(200);
-    assert.match(ok.text, /^c2m_ingest_received \d+$/m);
+    assert.match(ok.text, /^c2m_ingest_received_total \d+$/m);
   });
 
   test('/ready says ready or not to anyone, and its details only with the metrics token', async () => {

@@ -26,7 +26,12 @@ let dir: string;
 let trustDir: string;
 let fixture: Awaited<ReturnType<typeof anchoredWorkOrder>>;
 before(async () => {
-  t = await startTestPlatform({ anchorBatchSize: 3, anchorIntervalMs: 200 });
+  t = await startTestPlatform({
+    anchorBatchSize: 3,
+    anchorIntervalMs: 200,
+    // The flood below is about the verifier pool shedding load; the per-client rate limit has its own test.
+    proofVerifyRatePerMinute: 1000,
+  });
   dir = await mkdtemp(path.join(os.tmpdir(), 'c2m-proof-'));
   trustDir = await writeTrustDir(t, path.join(dir, 'trust'));
   fixture = await anchoredWorkOrder(t, 'off-01', 8);
