@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import * as ets from '@bsull/augurs/ets';
 import * as mstl from '@bsull/augurs/mstl';
 import * as prophet from '@bsull/augurs/prophet';
+import * as seasons from '@bsull/augurs/seasons';
 import { optimizer } from '@bsull/augurs-prophet-wasmstan';
 
 export type { Forecast as AugursForecast } from '@bsull/augurs/mstl';
@@ -20,9 +22,17 @@ export function loadAugurs() {
     const dir = path.dirname(require.resolve('@bsull/augurs/mstl'));
     mstl.initSync({ module: readFileSync(path.join(dir, 'mstl_bg.wasm')) });
     prophet.initSync({ module: readFileSync(path.join(dir, 'prophet_bg.wasm')) });
+    ets.initSync({ module: readFileSync(path.join(dir, 'ets_bg.wasm')) });
+    seasons.initSync({ module: readFileSync(path.join(dir, 'seasons_bg.wasm')) });
     ready = true;
   }
-  return { MSTL: mstl.MSTL, Prophet: prophet.Prophet, optimizer };
+  return {
+    MSTL: mstl.MSTL,
+    AutoETS: ets.AutoETS,
+    Prophet: prophet.Prophet,
+    optimizer,
+    seasonalities: seasons.seasonalities,
+  };
 }
 
 export type ProphetHoliday = prophet.ProphetHoliday;
