@@ -75,11 +75,11 @@ export function aggregate(
     days.set(p, (days.get(p) as number) + 1);
   }
   const full = (p: string) => days.get(p) === Math.round((ms(addPeriods(p, frequency, 1)) - ms(p)) / DAY_MS);
-  let lo = 0;
-  let hi = order.length;
-  if (hi - lo > 1 && !full(order[lo])) lo++;
-  if (hi - lo > 1 && !full(order[hi - 1])) hi--;
-  const kept = order.slice(lo, hi);
+  // Only the ends can be partial. With no full period at all, the longer of the (at most two) partial ones stays.
+  const anyFull = order.some(full);
+  const kept = anyFull
+    ? order.filter((p, i) => full(p) || (i > 0 && i < order.length - 1))
+    : [...order].sort((p, q) => (days.get(q) as number) - (days.get(p) as number)).slice(0, 1);
   return { start: kept[0] ?? periodStart(start, frequency), y: kept.map((p) => sums.get(p) as number) };
 }
 

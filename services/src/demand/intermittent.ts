@@ -1,4 +1,4 @@
-import type { Forecast, ModelInput } from './models.js';
+import type { Forecast, ModelInput } from './model-base.js';
 
 /**
  * Croston's method (with the Syntetos-Boylan bias correction) and TSB

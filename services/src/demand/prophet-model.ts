@@ -1,7 +1,7 @@
 import { loadAugurs } from './augurs.js';
 import { addPeriods, type Frequency, periodStart } from './frequency.js';
 import { festivalCalendar, prophetHolidays } from './holidays.js';
-import { type Forecast, type ModelInput, normalBands, sd } from './models.js';
+import { type Forecast, type ModelInput, normalBands, sd } from './model-base.js';
 
 const sec = (day: string) => Date.parse(`${day}T00:00:00Z`) / 1000;
 
