@@ -15,10 +15,10 @@ function rng(seed: number) {
 }
 
 /** Sales-like: level with a trend, a yearly season of `m` periods (peak late in the year), noise. */
-function seasonalSeries(n: number, m: number, seed: number): number[] {
+function seasonalSeries(n: number, m: number, seed: number, trend = 2): number[] {
   const r = rng(seed);
   return Array.from({ length: n }, (_, i) =>
-    Math.round((200 + 2 * i) * (1 + 0.35 * Math.sin((2 * Math.PI * (i % m)) / m - 1)) + 20 * (r() - 0.5)),
+    Math.round((200 + trend * i) * (1 + 0.35 * Math.sin((2 * Math.PI * (i % m)) / m - 1)) + 20 * (r() - 0.5)),
   );
 }
 
@@ -70,7 +70,8 @@ describe('forecasting at each frequency', () => {
   ];
   for (const [frequency, n, m, horizon] of cases) {
     test(`${frequency}: season ${m}, a backtest on the horizon asked for, calibrated intervals`, () => {
-      const y = seasonalSeries(n, m, n);
+      // A trend steep enough that repeating last year's season falls behind.
+      const y = seasonalSeries(n, m, n, 8);
       const r = forecastSeries({ y, start: '2020-01-01', horizon, frequency });
       assert.deepEqual(r.selection.periods, [m]);
       assert.equal(r.selection.backtestHorizon, horizon);
@@ -80,6 +81,9 @@ describe('forecasting at each frequency', () => {
       const naive = r.candidates.find((c) => c.model === ModelNames.seasonalNaive);
       assert.ok(naive && r.scores, 'seasonal naive is scored as the baseline');
       assert.ok(r.scores.mase < naive.scores.mase, `${r.model} ${r.scores.mase} beats naive ${naive.scores.mase}`);
+      assert.equal(r.model, ModelNames.combination, 'the median of the best three is the choice');
+      assert.equal(r.selection.combined.length, 3);
+      assert.ok(!r.selection.combined.includes(ModelNames.seasonalNaive));
       const singles = r.candidates.filter((c) => c.model !== ModelNames.combination);
       assert.ok(singles.length >= 5, 'ETS, MSTL, Theta, ARIMA and Prophet compete');
       assert.equal(r.intervalScale.method, r.intervalScale.points >= MIN_CALIBRATION_POINTS ? 'conformal' : 'fallback');
