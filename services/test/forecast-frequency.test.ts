@@ -153,6 +153,16 @@ describe('determinism', () => {
     }
   });
 
+  test('Prophet with its many daily holidays: the same forecast whatever was fitted before', () => {
+    // The case issue 16 caught: augurs keeps holidays in a HashMap whose order moved with earlier fits.
+    const days = Array.from({ length: 400 }, (_, i) => 500 + 80 * Math.sin((2 * Math.PI * i) / 7) + ((i * 7919) % 53));
+    const daily = { y: days, start: '2025-01-01', horizon: 14, frequency: 'day' as const, periods: [7] };
+    const first = runModel('prophet', daily);
+    runModel('prophet', { ...daily, y: days.map((v) => v * 2) });
+    runModel('prophet', { ...daily, festivals: false });
+    assert.deepEqual(runModel('prophet', daily), first);
+  });
+
   const pool = createForecastPool({ threads: 2 });
   after(() => pool.close());
   test('the same forecast on worker threads as in this process, for every model and the selection', async () => {

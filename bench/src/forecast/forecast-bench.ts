@@ -10,7 +10,7 @@
  * seasonal naive error at the frequency's season (7, 52, 12, 4).
  *
  *   node bench/dist/src/forecast/forecast-bench.js [--freq day,week,month,quarter] [--threads 2]
- *                                                   [--limit N] [--json] [--cn-festivals]
+ *                                                   [--limit N] [--json [--detail]] [--cn-festivals] [--service-only]
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -108,7 +108,7 @@ const addDays = (day: string, n: number) =>
 
 async function benchFrequency(
   frequency: Frequency,
-  options: { threads: number; limit?: number; cn: boolean; detail: boolean },
+  options: { threads: number; limit?: number; cn: boolean; detail: boolean; serviceOnly: boolean },
 ) {
   const plan = PLAN[frequency];
   const windows = loadSeries(frequency)
@@ -139,7 +139,8 @@ async function benchFrequency(
         // US holidays only where the data are US births; the vega series are monthly and quarterly.
         holidays: frequency === 'day' || frequency === 'week' ? holidays : undefined,
         festivals: options.cn,
-        refitAll: true,
+        // Every single model refitted too, to score it on the held-out data; --service-only times what a run does.
+        refitAll: !options.serviceOnly,
       }),
     ),
   );
@@ -218,6 +219,8 @@ async function main() {
       json: { type: 'boolean', default: false },
       // Per window: the held-out values, every model's forecast and the backtest scores (with --json).
       detail: { type: 'boolean', default: false },
+      // Only the platform's choice (no refit of every single model): the speed a forecast run sees.
+      'service-only': { type: 'boolean', default: false },
       // The Chinese festivals instead of US holidays on the births: what the platform does without a market calendar.
       'cn-festivals': { type: 'boolean', default: false },
     },
@@ -231,6 +234,7 @@ async function main() {
       limit: values.limit ? Number(values.limit) : undefined,
       cn: values['cn-festivals'] as boolean,
       detail: values.detail as boolean,
+      serviceOnly: values['service-only'] as boolean,
     });
     out.push(r);
     if (!values.json) console.log(JSON.stringify(r.summary));

@@ -1,4 +1,4 @@
-import { loadAugurs } from './augurs.js';
+import { freshProphet, loadAugurs } from './augurs.js';
 import { addPeriods, type Frequency, periodStart } from './frequency.js';
 import { festivalCalendar, prophetHolidays } from './holidays.js';
 import { type Forecast, type ModelInput, normalBands, sd } from './model-base.js';
@@ -61,7 +61,8 @@ const SEED = 20_240_101;
  * uncertainty, and the backtest calibration in model-selection.ts.
  */
 export function prophet({ y, start, horizon, frequency = 'day', holidays: extra, festivals }: ModelInput): Forecast {
-  const { Prophet, optimizer } = loadAugurs();
+  const { optimizer } = loadAugurs();
+  const Prophet = freshProphet();
   const ds = Array.from({ length: y.length }, (_, i) => sec(addPeriods(start, frequency, i)));
   const firstYear = Number(start.slice(0, 4));
   const lastYear = Number(addPeriods(start, frequency, y.length + horizon).slice(0, 4));
