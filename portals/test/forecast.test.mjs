@@ -36,7 +36,7 @@ describe('brand forecast page', { skip: skipWithoutChromium, timeout: 300_000 },
     await page.locator('[data-testid="forecast-run-status"][data-status="done"]').waitFor();
     await page.getByTestId('forecast-chart').locator('canvas').first().waitFor();
     const model = await page.getByTestId('forecast-model').textContent();
-    assert.match(model ?? '', /prophet|mstl_ets|seasonal_naive|croston|tsb/);
+    assert.match(model ?? '', /prophet|mstl_ets|seasonal_naive|croston|tsb|combination|ets|theta|arima/);
     assert.match((await page.getByTestId('forecast-scores').textContent()) ?? '', /MASE/);
     assert.match((await page.getByTestId('forecast-overall').textContent()) ?? '', /MASE \d/);
 
@@ -80,6 +80,51 @@ describe('brand forecast page', { skip: skipWithoutChromium, timeout: 300_000 },
     assert.deepEqual(errors, []);
     assert.deepEqual(zh.errors, []);
     await zh.context.close();
+    await context.close();
+  });
+
+  test('a monthly run: the brand picks the frequency and the horizon in months, sees the models compared, drafts by month', async () => {
+    const { page, context, errors } = await p.newPage();
+    await p.loginAs(page, 'brand');
+    await page.goto(`${p.base()}/#/brand/forecast`);
+    await page.locator('[data-testid="forecast-run-status"][data-status="done"]').waitFor();
+    await page.getByTestId('forecast-frequency').selectOption('month');
+    assert.equal(await page.getByTestId('forecast-horizon').inputValue(), '12', 'the default horizon follows');
+    await page.getByTestId('forecast-horizon').fill('6');
+    await page.getByTestId('forecast-start').click();
+    await page
+      .locator('[data-testid="forecast-run-status"][data-status="done"][data-frequency="month"]')
+      .waitFor({ timeout: 180_000 });
+    const runs = await p.api('GET', '/api/demand/forecasts', { token: brand });
+    const run = runs.body.items[0];
+    assert.deepEqual([run.frequency, run.horizon], ['month', 6]);
+    await page.getByTestId('forecast-selection').waitFor();
+    // The demo's two years of days hold 23 whole months: short of two yearly seasons, so the season is the
+    // one augurs detects in the data (or none); the note says which.
+    assert.match(
+      (await page.getByTestId('forecast-selection').textContent()) ?? '',
+      /Chosen by (a backtest|information)/,
+    );
+    const candidates = await page.getByTestId('forecast-candidates').locator('tr').allTextContents();
+    assert.ok(candidates.length >= 5, `models compared: ${candidates.join(' | ')}`);
+    assert.ok(
+      candidates.some((c) => c.startsWith('seasonal_naive')),
+      'the baseline is shown',
+    );
+
+    await page.getByTestId('draft-product').selectOption('MCS');
+    await page.getByTestId('draft-periods').fill('2');
+    await page.getByTestId('draft-submit').click();
+    const result = page.getByTestId('draft-result');
+    await result.waitFor();
+    const order = await p.api('GET', `/api/orders/${await result.getAttribute('data-order-id')}`, { token: brand });
+    assert.equal(order.body.status, 'draft');
+    // Two months, each due in the ISO week its 1st falls in.
+    const weeks = new Set(order.body.spec.schedule.map((s) => s.week));
+    assert.equal(weeks.size, 2);
+    assert.match(order.body.spec.notes, /2 months/);
+    await p.shot(page, 'brand-forecast-monthly');
+    assert.deepEqual(errors, []);
     await context.close();
   });
 

@@ -279,4 +279,94 @@ describe('demand signals and forecasts', () => {
     assert.equal(order.body.status, 'draft');
     assert.equal(order.body.offers.length, 0, 'a draft is not offered to factories');
   });
+
+  const runAt = async (body: object) => {
+    const res = await request(t.app.server).post('/api/demand/forecasts').set(as('brand')).send(body).expect(202);
+    return waitFor(
+      `the ${JSON.stringify(body)} run`,
+      async () => {
+        const r = await request(t.app.server).get(`/api/demand/forecasts/${res.body.id}`).set(as('brand')).expect(200);
+        if (r.body.status === 'failed') throw new Error(r.body.error);
+        return r.body.status === 'done' ? r.body : undefined;
+      },
+      60_000,
+    );
+  };
+
+  test('weekly and monthly runs: signals summed to the frequency, the horizon in its periods, drafts by period', async () => {
+    const weekly = await runAt({ frequency: 'week', horizon: 6 });
+    assert.deepEqual([weekly.frequency, weekly.horizon, weekly.horizonDays], ['week', 6, 42]);
+    const w = await request(t.app.server)
+      .get(`/api/demand/forecasts/${weekly.id}/series/SOCK-GRY-M`)
+      .set(as('brand'))
+      .expect(200);
+    assert.equal(w.body.frequency, 'week');
+    assert.equal(w.body.history.length, DAYS / 7, 'twelve whole weeks of history');
+    assert.deepEqual(
+      w.body.forecast.map((f: { date: string }) => f.date),
+      ['2026-08-24', '2026-08-31', '2026-09-07', '2026-09-14', '2026-09-21', '2026-09-28'],
+    );
+    assert.equal(w.body.selection.backtestHorizon <= 6, true);
+    assert.ok(['conformal', 'fallback'].includes(w.body.selection.intervalScale.method));
+    const wOrder = await request(t.app.server)
+      .post(`/api/demand/forecasts/${weekly.id}/draft-order`)
+      .set(as('brand'))
+      .send({ productId: 'SOCK', periods: 3 })
+      .expect(201);
+    const wWeeks = new Set(wOrder.body.spec.schedule.map((s: { week: string }) => s.week));
+    assert.deepEqual([...wWeeks], ['2026-08-24', '2026-08-31', '2026-09-07']);
+
+    // 84 days from 1 June: June and July are whole months, August (23 days) is not and is forecast instead.
+    const monthly = await runAt({ frequency: 'month', horizon: 3 });
+    const mo = await request(t.app.server)
+      .get(`/api/demand/forecasts/${monthly.id}/series/SOCK-GRY-M`)
+      .set(as('brand'))
+      .expect(200);
+    assert.deepEqual(
+      mo.body.history.map((h: { date: string }) => h.date),
+      ['2026-06-01', '2026-07-01'],
+    );
+    assert.deepEqual(
+      mo.body.forecast.map((f: { date: string }) => f.date),
+      ['2026-08-01', '2026-09-01', '2026-10-01'],
+    );
+    assert.equal(mo.body.selection.method, 'information_criterion', 'two months cannot be backtested');
+    assert.equal(mo.body.selection.intervalScale.method, 'fallback');
+    const mOrder = await request(t.app.server)
+      .post(`/api/demand/forecasts/${monthly.id}/draft-order`)
+      .set(as('brand'))
+      .send({ productId: 'SOCK', periods: 2 })
+      .expect(201);
+    assert.equal(mOrder.body.dueDate.slice(0, 10), '2026-08-01');
+    // Dispatch plans by ISO week: each month is due in the week it starts in.
+    assert.deepEqual(
+      [...new Set(mOrder.body.spec.schedule.map((s: { week: string }) => s.week))],
+      ['2026-07-27', '2026-08-31'],
+    );
+    const monthTotal = mo.body.forecast.slice(0, 2).reduce((a: number, f: { point: number }) => a + f.point, 0);
+    const grey = mOrder.body.lines.find((l: { sku: string }) => l.sku === 'SOCK-GRY-M');
+    assert.ok(Math.abs(grey.quantity - monthTotal) <= 2, `${grey.quantity} ~ ${monthTotal}`);
+  });
+
+  test('hostile run requests are refused with 400 before anything is queued', async () => {
+    const before = await request(t.app.server).get('/api/demand/forecasts').set(as('brand')).expect(200);
+    for (const body of [
+      { frequency: 'month', horizon: 25 },
+      { frequency: 'quarter', horizon: 9 },
+      { frequency: 'week', horizon: 0 },
+      { frequency: 'hour', horizon: 3 },
+      { frequency: 'month', horizonDays: 28 },
+      { horizon: 1.5 },
+      { horizon: -1 },
+      { frequency: ['month'] },
+      { horizonDays: 400 },
+    ]) {
+      const res = await request(t.app.server).post('/api/demand/forecasts').set(as('brand')).send(body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.ok(res.body.code, 'a machine-readable code');
+    }
+    await request(t.app.server).get('/api/demand/series/product/SOCK?interval=fortnight').set(as('brand')).expect(400);
+    const after = await request(t.app.server).get('/api/demand/forecasts').set(as('brand')).expect(200);
+    assert.equal(after.body.items.length, before.body.items.length);
+  });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { FALLBACK_K } from '../src/demand/calibration.js';
 import { demoSignalsCsv } from '../src/demand/demo-demand.js';
 import { createForecastPool } from '../src/demand/forecast-pool.js';
 import { festivalCalendar, prophetHolidays, springFestival } from '../src/demand/holidays.js';
@@ -95,12 +96,19 @@ describe('model selection by rolling-origin backtest', () => {
     assert.ok(all.candidates.some((c) => c.model === ModelNames.croston));
   });
 
-  test('a series too short to backtest still gets a forecast, without scores', () => {
-    const result = forecastSeries({ y: [3, 4, 5, 3, 4, 5, 6, 3, 4], start: '2025-01-01', horizon: 7 });
+  test('a series too short to backtest still gets a forecast, by information criterion, with fallback intervals', () => {
+    const y = [3, 4, 5, 3, 4, 5, 6, 3, 4];
+    const result = forecastSeries({ y, start: '2025-01-01', horizon: 7 });
     assert.equal(result.scores, null);
-    assert.equal(result.model, ModelNames.seasonalNaive);
-    // Each day repeats the same weekday of the last observed week.
-    assert.deepEqual(result.forecast.point, [5, 3, 4, 5, 6, 3, 4]);
+    assert.equal(result.selection.method, 'information_criterion');
+    assert.equal(result.model, ModelNames.ets, 'AutoETS picks its form by AICc');
+    assert.equal(result.selection.origins, 0);
+    assert.deepEqual(
+      [result.intervalScale.method, result.intervalScale.k80, result.intervalScale.k95],
+      ['fallback', FALLBACK_K.k80, FALLBACK_K.k95],
+      'no backtest: the prior widening alone',
+    );
+    assertOrdered(result.forecast);
   });
 });
 

@@ -1,48 +1,72 @@
 /**
- * Forecast accuracy and speed on real public daily series shipped inside npm
- * packages: US births per day, CDC/NCHS 1994-2003 and SSA 2000-2014 (stdlib
- * datasets, Apache-2.0). Each series is two years of daily history; the next
- * `--holdout` days are held out. Holidays: US federal holidays (the series are
- * US births) unless `--cn-festivals`. The platform's forecaster (rolling-origin
- * backtest, model selection, refit, on the worker-thread pool) forecasts them,
- * and the weekly seasonal naive method forecasts them in the same run.
- * Reports MASE (scaled by the in-sample weekly naive error), the ratio to
- * seasonal naive, sMAPE, 80%/95% interval coverage and series per second.
+ * Forecast accuracy, interval coverage and speed at every planning frequency,
+ * on public series shipped in npm packages (datasets.ts): daily and weekly US
+ * births, monthly and quarterly US unemployment by industry and CO2. For each
+ * series, the last periods are held out (one or more windows); the platform's
+ * forecaster (rolling-origin backtest, selection among the single models and
+ * their median combination, conformal intervals, refit; on the worker-thread
+ * pool) forecasts them, and every single model and seasonal naive are scored
+ * on the same windows in the same run. MASE is scaled by the in-sample
+ * seasonal naive error at the frequency's season (7, 52, 12, 4).
  *
- *   node bench/dist/src/forecast/forecast-bench.js [--step 182] [--holdout 28] [--threads 2] [--origins 2]
- *                                                   [--limit N] [--json]
+ *   node bench/dist/src/forecast/forecast-bench.js [--freq day,week,month,quarter] [--threads 2]
+ *                                                   [--limit N] [--json [--detail]] [--cn-festivals] [--service-only]
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createForecastPool } from '@c2m/services/dist/src/demand/forecast-pool.js';
-import { coverage, mase, smape } from '@c2m/services/dist/src/demand/metrics.js';
+import { Frequencies, type Frequency } from '@c2m/services/dist/src/demand/frequency.js';
+import { coverage, mase } from '@c2m/services/dist/src/demand/metrics.js';
 import type { SeriesForecastResult } from '@c2m/services/dist/src/demand/model-selection.js';
 import { type HolidayInput, seasonalNaive } from '@c2m/services/dist/src/demand/models.js';
+import { loadSeries, type RawSeries } from './datasets.js';
 
-const HISTORY = 730;
-
-interface Series {
+interface Window {
   readonly name: string;
   readonly start: string;
   readonly train: number[];
   readonly test: number[];
 }
 
-function loadBirths(pkg: string): { start: string; y: number[] } {
-  const require = createRequire(import.meta.url);
-  const dir = path.dirname(require.resolve(`${pkg}/package.json`));
-  const rows = JSON.parse(readFileSync(path.join(dir, 'data', 'data.json'), 'utf8')) as {
-    year: number;
-    month: number;
-    date_of_month: number;
-    births: number;
-  }[];
-  const first = rows[0];
-  const start = `${first.year}-${String(first.month).padStart(2, '0')}-${String(first.date_of_month).padStart(2, '0')}`;
-  return { start, y: rows.map((r) => r.births) };
+/** Held-out periods, and how the windows are cut, per frequency. */
+const PLAN: Record<Frequency, { holdout: number; season: number; windows: (s: RawSeries, h: number) => Window[] }> = {
+  // Two years of days from every 182nd day.
+  day: { holdout: 28, season: 7, windows: (s, h) => rolling(s, 730, h, 182) },
+  // Three years of weeks from every 26th week.
+  week: { holdout: 13, season: 52, windows: (s, h) => rolling(s, 156, h, 26) },
+  // The whole history up to each of the last five years: calm years and the 2008-2009 recession alike.
+  month: { holdout: 12, season: 12, windows: (s, h) => lastWindows(s, h, [0, 12, 24, 36, 48]) },
+  quarter: { holdout: 8, season: 4, windows: (s, h) => lastWindows(s, h, [0, 4, 8, 12, 16]) },
+};
+
+function rolling(s: RawSeries, history: number, holdout: number, step: number): Window[] {
+  const out: Window[] = [];
+  for (let i = 0; i + history + holdout <= s.y.length; i += step) {
+    out.push({
+      name: `${s.name}#${i}`,
+      start: shift(s, i),
+      train: s.y.slice(i, i + history),
+      test: s.y.slice(i + history, i + history + holdout),
+    });
+  }
+  return out;
+}
+
+function lastWindows(s: RawSeries, holdout: number, backs: number[]): Window[] {
+  return backs.map((back) => {
+    const end = s.y.length - back;
+    return {
+      name: `${s.name}-${back}`,
+      start: s.start,
+      train: s.y.slice(0, end - holdout),
+      test: s.y.slice(end - holdout, end),
+    };
+  });
+}
+
+function shift(s: RawSeries, i: number): string {
+  const t = Date.parse(`${s.start}T00:00:00Z`);
+  return new Date(t + i * (s.frequency === 'week' ? 7 : 1) * 86_400_000).toISOString().slice(0, 10);
 }
 
 /**
@@ -82,118 +106,153 @@ function usHolidays(): HolidayInput[] {
 const addDays = (day: string, n: number) =>
   new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
-function windows(name: string, data: { start: string; y: number[] }, step: number, holdout: number): Series[] {
-  const out: Series[] = [];
-  for (let s = 0; s + HISTORY + holdout <= data.y.length; s += step) {
-    out.push({
-      name: `${name}@${addDays(data.start, s)}`,
-      start: addDays(data.start, s),
-      train: data.y.slice(s, s + HISTORY),
-      test: data.y.slice(s + HISTORY, s + HISTORY + holdout),
-    });
-  }
-  return out;
-}
-
-async function main() {
-  const { values } = parseArgs({
-    options: {
-      step: { type: 'string', default: '182' },
-      holdout: { type: 'string', default: '28' },
-      threads: { type: 'string', default: String(os.availableParallelism()) },
-      origins: { type: 'string', default: '2' },
-      limit: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      // The Chinese festivals instead of US holidays: what the platform does without a market calendar.
-      'cn-festivals': { type: 'boolean', default: false },
-    },
-  });
-  const step = Number(values.step);
-  const holdout = Number(values.holdout);
-  const series = [
-    ...windows('cdc-births', loadBirths('@stdlib/datasets-cdc-nchs-us-births-1994-2003'), step, holdout),
-    ...windows('ssa-births', loadBirths('@stdlib/datasets-ssa-us-births-2000-2014'), step, holdout),
-  ].slice(0, values.limit ? Number(values.limit) : undefined);
-
-  const cn = values['cn-festivals'];
-  const holidays = cn ? undefined : usHolidays();
-  const pool = createForecastPool({ threads: Number(values.threads) });
+async function benchFrequency(
+  frequency: Frequency,
+  options: { threads: number; limit?: number; cn: boolean; detail: boolean; serviceOnly: boolean },
+) {
+  const plan = PLAN[frequency];
+  const windows = loadSeries(frequency)
+    .flatMap((s) => plan.windows(s, plan.holdout))
+    .slice(0, options.limit);
+  const holidays = options.cn ? undefined : usHolidays();
+  const pool = createForecastPool({ threads: options.threads });
   // Warm the threads (WASM compile) outside the timing, as a long-running service would be.
   await Promise.all(
     Array.from({ length: pool.threads }, () =>
-      pool.forecast({ y: series[0].train.slice(0, 60), start: series[0].start, horizon: 7, candidates: ['mstl_ets'] }),
+      pool.forecast({
+        y: windows[0].train.slice(0, 60),
+        start: windows[0].start,
+        horizon: 7,
+        frequency,
+        candidates: ['mstl_ets', 'prophet', 'arima'],
+      }),
     ),
   );
   const t0 = performance.now();
   const results: SeriesForecastResult[] = await Promise.all(
-    series.map((s) =>
+    windows.map((w) =>
       pool.forecast({
-        y: s.train,
-        start: s.start,
-        horizon: holdout,
-        origins: Number(values.origins),
-        holidays,
-        festivals: cn,
+        y: w.train,
+        start: w.start,
+        horizon: plan.holdout,
+        frequency,
+        // US holidays only where the data are US births; the vega series are monthly and quarterly.
+        holidays: frequency === 'day' || frequency === 'week' ? holidays : undefined,
+        festivals: options.cn,
+        // Every single model refitted too, to score it on the held-out data; --service-only times what a run does.
+        refitAll: !options.serviceOnly,
       }),
     ),
   );
   const seconds = (performance.now() - t0) / 1000;
   await pool.close();
 
-  const rows = series.map((s, i) => {
-    const f = results[i].forecast;
-    const sn = seasonalNaive({ y: s.train, start: s.start, horizon: holdout });
+  const perModel: Record<string, number[]> = {};
+  const rows = windows.map((w, i) => {
+    const r = results[i];
+    const sn = seasonalNaive({ y: w.train, start: w.start, horizon: plan.holdout }, plan.season);
+    for (const a of r.alternatives ?? []) {
+      perModel[a.model] = [...(perModel[a.model] ?? []), mase(w.test, a.forecast.point, w.train, plan.season)];
+    }
     return {
-      series: s.name,
-      model: results[i].model,
-      mase: mase(s.test, f.point, s.train, 7),
-      naiveMase: mase(s.test, sn.point, s.train, 7),
-      smape: smape(s.test, f.point),
-      naiveSmape: smape(s.test, sn.point),
-      coverage80: coverage(s.test, f.lo80, f.hi80),
-      coverage95: coverage(s.test, f.lo95, f.hi95),
-      naiveCoverage95: coverage(s.test, sn.lo95, sn.hi95),
+      series: w.name,
+      model: r.model,
+      mase: mase(w.test, r.forecast.point, w.train, plan.season),
+      naiveMase: mase(w.test, sn.point, w.train, plan.season),
+      coverage80: coverage(w.test, r.forecast.lo80, r.forecast.hi80),
+      coverage95: coverage(w.test, r.forecast.lo95, r.forecast.hi95),
+      calibration: r.intervalScale.method,
+      ...(process.env.FC_DUMP
+        ? {
+            test: w.test,
+            scale:
+              mase(
+                w.test,
+                w.test.map(() => 0),
+                w.train,
+                plan.season,
+              ) / Math.max(1e-9, w.test.reduce((a, v) => a + Math.abs(v), 0) / w.test.length),
+            alts: Object.fromEntries((r.alternatives ?? []).map((a) => [a.model, a.forecast.point])),
+            cands: r.candidates,
+          }
+        : {}),
     };
   });
-  const mean = (k: keyof (typeof rows)[number]) => rows.reduce((a, r) => a + (r[k] as number), 0) / rows.length;
+  const mean = (xs: number[]) => xs.reduce((a, v) => a + v, 0) / Math.max(1, xs.length);
   const models: Record<string, number> = {};
   for (const r of rows) models[r.model] = (models[r.model] ?? 0) + 1;
-  const summary = {
-    series: rows.length,
-    historyDays: HISTORY,
-    holdoutDays: holdout,
-    threads: pool.threads,
-    origins: Number(values.origins),
-    holidays: cn ? 'chinese festivals' : 'us federal',
-    mase: mean('mase'),
-    seasonalNaiveMase: mean('naiveMase'),
-    maseRatioToSeasonalNaive: mean('mase') / mean('naiveMase'),
-    smape: mean('smape'),
-    seasonalNaiveSmape: mean('naiveSmape'),
-    coverage80: mean('coverage80'),
-    coverage95: mean('coverage95'),
-    seasonalNaiveCoverage95: mean('naiveCoverage95'),
-    seconds,
-    seriesPerSecond: rows.length / seconds,
-    models,
-    loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+  const singles = Object.fromEntries(
+    Object.entries(perModel)
+      .filter(([, v]) => v.length === rows.length)
+      .map(([k, v]) => [k, Number(mean(v).toFixed(3))]),
+  );
+  const bestSingle = Object.entries(singles).sort((a, b) => a[1] - b[1])[0];
+  return {
+    summary: {
+      frequency,
+      windows: rows.length,
+      holdout: plan.holdout,
+      threads: pool.threads,
+      mase: Number(mean(rows.map((r) => r.mase)).toFixed(3)),
+      seasonalNaiveMase: Number(mean(rows.map((r) => r.naiveMase)).toFixed(3)),
+      ratioToSeasonalNaive: Number((mean(rows.map((r) => r.mase)) / mean(rows.map((r) => r.naiveMase))).toFixed(3)),
+      bestSingle: bestSingle ? { model: bestSingle[0], mase: bestSingle[1] } : null,
+      singles,
+      coverage80: Number(mean(rows.map((r) => r.coverage80)).toFixed(3)),
+      coverage95: Number(mean(rows.map((r) => r.coverage95)).toFixed(3)),
+      calibratedByFallback: rows.filter((r) => r.calibration === 'fallback').length,
+      seconds: Number(seconds.toFixed(1)),
+      seriesPerSecond: Number((rows.length / seconds).toFixed(2)),
+      models,
+      loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+    },
+    rows,
   };
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      freq: { type: 'string', default: Frequencies.join(',') },
+      threads: { type: 'string', default: String(os.availableParallelism()) },
+      limit: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      // Per window: the held-out values, every model's forecast and the backtest scores (with --json).
+      detail: { type: 'boolean', default: false },
+      // Only the platform's choice (no refit of every single model): the speed a forecast run sees.
+      'service-only': { type: 'boolean', default: false },
+      // The Chinese festivals instead of US holidays on the births: what the platform does without a market calendar.
+      'cn-festivals': { type: 'boolean', default: false },
+    },
+  });
+  const freqs = (values.freq as string).split(',') as Frequency[];
+  for (const f of freqs) if (!Frequencies.includes(f)) throw new Error(`unknown frequency ${f}`);
+  const out = [];
+  for (const f of freqs) {
+    const r = await benchFrequency(f, {
+      threads: Number(values.threads),
+      limit: values.limit ? Number(values.limit) : undefined,
+      cn: values['cn-festivals'] as boolean,
+      detail: values.detail as boolean,
+      serviceOnly: values['service-only'] as boolean,
+    });
+    out.push(r);
+    if (!values.json) console.log(JSON.stringify(r.summary));
+  }
   if (values.json) {
-    console.log(JSON.stringify({ summary, rows }, null, 2));
+    console.log(JSON.stringify(out, null, 2));
     return;
   }
-  console.table(
-    rows.map((r) => ({
-      series: r.series,
-      model: r.model,
-      MASE: r.mase.toFixed(3),
-      'naive MASE': r.naiveMase.toFixed(3),
-      'sMAPE %': r.smape.toFixed(2),
-      'cov80 %': (100 * r.coverage80).toFixed(0),
-      'cov95 %': (100 * r.coverage95).toFixed(0),
-    })),
+  console.log(
+    '\n| frequency | windows | MASE (choice) | best single | seasonal naive | ratio to naive | 80% cover | 95% cover | series/s |',
   );
-  console.log(JSON.stringify(summary, null, 2));
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const { summary: s } of out) {
+    const best = s.bestSingle ? `${s.bestSingle.mase} (${s.bestSingle.model})` : '-';
+    console.log(
+      `| ${s.frequency} | ${s.windows} | ${s.mase} | ${best} | ${s.seasonalNaiveMase} | ${s.ratioToSeasonalNaive} | ${s.coverage80} | ${s.coverage95} | ${s.seriesPerSecond} |`,
+    );
+  }
 }
 
 await main();

@@ -9,10 +9,19 @@ export interface BacktestScores {
   points: number;
 }
 
+/** Planning frequencies a run can sum the signals to (services/src/demand/frequency.ts). */
+export const FREQUENCIES = ['day', 'week', 'month', 'quarter'] as const;
+export type Frequency = (typeof FREQUENCIES)[number];
+/** Longest horizon per frequency, in its periods, as the API enforces. */
+export const MAX_HORIZON: Record<Frequency, number> = { day: 730, week: 104, month: 24, quarter: 8 };
+export const DEFAULT_HORIZON: Record<Frequency, number> = { day: 84, week: 13, month: 12, quarter: 8 };
+
 export interface ForecastRun {
   id: string;
   status: 'queued' | 'running' | 'done' | 'failed';
   trigger: string;
+  frequency: Frequency;
+  horizon: number;
   horizonDays: number;
   historyFrom: string | null;
   historyTo: string | null;
@@ -40,10 +49,21 @@ export interface ForecastRunDetail extends ForecastRun {
   series: { level: ForecastLevel; key: string; model: string; scores: BacktestScores | null }[];
 }
 
+export interface Selection {
+  method: string;
+  origins: number;
+  backtestHorizon: number;
+  periods: number[];
+  combined: string[];
+  intervalScale: { k80: number; k95: number; method: string; points: number };
+}
+
 export interface SeriesForecast {
   level: ForecastLevel;
   key: string;
   model: string;
+  frequency: Frequency;
+  selection: Selection | null;
   scores: BacktestScores | null;
   candidates: { model: string; scores: BacktestScores }[];
   history: { date: string; quantity: number }[];
@@ -81,21 +101,24 @@ export function draftSchedule(order: DraftOrder): ScheduleRow[] {
 }
 
 const enc = encodeURIComponent;
+/** History shown beside a forecast: two years, so monthly and quarterly charts show their seasons. */
+const HISTORY_DAYS = 730;
 
 export function demandApi(api: ApiClient) {
   const { request } = api;
   return {
     listRuns: () => request<{ items: ForecastRun[] }>('GET', '/api/demand/forecasts'),
-    startRun: (horizonDays = 84) => request<ForecastRun>('POST', '/api/demand/forecasts', { horizonDays }),
+    startRun: (body: { frequency: Frequency; horizon: number } = { frequency: 'day', horizon: 84 }) =>
+      request<ForecastRun>('POST', '/api/demand/forecasts', body),
     getRun: (runId: string) => request<ForecastRunDetail>('GET', `/api/demand/forecasts/${enc(runId)}`),
     series: (runId: string, level: ForecastLevel, key: string) =>
       request<SeriesForecast>(
         'GET',
         level === 'sku'
-          ? `/api/demand/forecasts/${enc(runId)}/series/${enc(key)}?historyDays=180`
-          : `/api/demand/forecasts/${enc(runId)}/${level}/${enc(key)}?historyDays=180`,
+          ? `/api/demand/forecasts/${enc(runId)}/series/${enc(key)}?historyDays=${HISTORY_DAYS}`
+          : `/api/demand/forecasts/${enc(runId)}/${level}/${enc(key)}?historyDays=${HISTORY_DAYS}`,
       ),
-    draftOrder: (runId: string, body: { productId: string; weeks: number; basis: 'point' | 'upper80' }) =>
+    draftOrder: (runId: string, body: { productId: string; periods: number; basis: 'point' | 'upper80' }) =>
       request<DraftOrder>('POST', `/api/demand/forecasts/${enc(runId)}/draft-order`, body),
   };
 }

@@ -10064,11 +10064,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Aggregated daily or weekly series of a SKU, product, category or the brand */
+        /** Aggregated daily, weekly, monthly or quarterly series of a SKU, product, category or the brand */
         get: {
             parameters: {
                 query?: {
-                    interval?: "day" | "week";
+                    interval?: "day" | "week" | "month" | "quarter";
                     kinds?: ("sale" | "pre_order" | "wishlist" | "search" | "return")[];
                     from?: string;
                     to?: string;
@@ -10255,6 +10255,14 @@ export interface paths {
                                 /** @enum {unknown} */
                                 status: "queued" | "running" | "done" | "failed";
                                 trigger: string;
+                                /**
+                                 * @description planning frequency: signals are summed to ISO weeks, calendar months or quarters
+                                 * @enum {unknown}
+                                 */
+                                frequency: "day" | "week" | "month" | "quarter";
+                                /** @description periods of the frequency forecast */
+                                horizon: number;
+                                /** @description days the forecast covers */
                                 horizonDays: number;
                                 historyFrom: string | null;
                                 historyTo: string | null;
@@ -10401,7 +10409,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Start a forecast run for every SKU of the brand; follow it at GET /demand/forecasts/{runId} */
+        /**
+         * Start a forecast run for every SKU of the brand; follow it at GET /demand/forecasts/{runId}
+         * @description The signals are summed to the frequency (default day) and forecast `horizon` periods of it ahead (default day 84, week 13, month 12, quarter 8; at most day 730, week 104, month 24, quarter 8). `horizonDays` (7-365) is the older form of a daily horizon.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -10412,7 +10423,12 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @default 84 */
+                        /**
+                         * @description planning frequency: signals are summed to ISO weeks, calendar months or quarters
+                         * @enum {unknown}
+                         */
+                        frequency?: "day" | "week" | "month" | "quarter";
+                        horizon?: number;
                         horizonDays?: number;
                     };
                 };
@@ -10430,6 +10446,14 @@ export interface paths {
                             /** @enum {unknown} */
                             status: "queued" | "running" | "done" | "failed";
                             trigger: string;
+                            /**
+                             * @description planning frequency: signals are summed to ISO weeks, calendar months or quarters
+                             * @enum {unknown}
+                             */
+                            frequency: "day" | "week" | "month" | "quarter";
+                            /** @description periods of the frequency forecast */
+                            horizon: number;
+                            /** @description days the forecast covers */
                             horizonDays: number;
                             historyFrom: string | null;
                             historyTo: string | null;
@@ -10611,6 +10635,14 @@ export interface paths {
                             /** @enum {unknown} */
                             status: "queued" | "running" | "done" | "failed";
                             trigger: string;
+                            /**
+                             * @description planning frequency: signals are summed to ISO weeks, calendar months or quarters
+                             * @enum {unknown}
+                             */
+                            frequency: "day" | "week" | "month" | "quarter";
+                            /** @description periods of the frequency forecast */
+                            horizon: number;
+                            /** @description days the forecast covers */
                             horizonDays: number;
                             historyFrom: string | null;
                             historyTo: string | null;
@@ -10810,6 +10842,28 @@ export interface paths {
                             level: "sku" | "product" | "category" | "brand";
                             key: string;
                             model: string;
+                            /**
+                             * @description planning frequency: signals are summed to ISO weeks, calendar months or quarters
+                             * @enum {unknown}
+                             */
+                            frequency: "day" | "week" | "month" | "quarter";
+                            selection: {
+                                /** @description backtest, or information_criterion for a series too short to backtest */
+                                method: string;
+                                origins: number;
+                                backtestHorizon: number;
+                                /** @description season lengths used, in periods */
+                                periods: number[];
+                                /** @description the models whose median is the combination */
+                                combined: string[];
+                                intervalScale: {
+                                    k80: number;
+                                    k95: number;
+                                    /** @description conformal, or fallback with too few backtest points */
+                                    method: string;
+                                    points: number;
+                                };
+                            } | null;
                             scores: {
                                 mase: number;
                                 smape: number;
@@ -11003,6 +11057,28 @@ export interface paths {
                             level: "sku" | "product" | "category" | "brand";
                             key: string;
                             model: string;
+                            /**
+                             * @description planning frequency: signals are summed to ISO weeks, calendar months or quarters
+                             * @enum {unknown}
+                             */
+                            frequency: "day" | "week" | "month" | "quarter";
+                            selection: {
+                                /** @description backtest, or information_criterion for a series too short to backtest */
+                                method: string;
+                                origins: number;
+                                backtestHorizon: number;
+                                /** @description season lengths used, in periods */
+                                periods: number[];
+                                /** @description the models whose median is the combination */
+                                combined: string[];
+                                intervalScale: {
+                                    k80: number;
+                                    k95: number;
+                                    /** @description conformal, or fallback with too few backtest points */
+                                    method: string;
+                                    points: number;
+                                };
+                            } | null;
                             scores: {
                                 mase: number;
                                 smape: number;
@@ -11171,7 +11247,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Turn a product's forecast into a draft custom order: quantities by variant and week */
+        /**
+         * Turn a product's forecast into a draft custom order: quantities by variant and period
+         * @description Periods follow the run: whole ISO weeks for daily and weekly runs, months or quarters for monthly and quarterly ones (each due in the ISO week it starts in). `periods` counts them; `weeks` is its older name.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -11186,6 +11265,7 @@ export interface paths {
                     "application/json": {
                         productId: string;
                         weeks?: number;
+                        periods?: number;
                         basis?: "point" | "upper80";
                         targetPriceMinor?: number;
                         currency?: string;

@@ -265,6 +265,17 @@ export const en = {
     failed: 'Failed',
   },
   forecast: {
+    frequency: 'Frequency',
+    horizon: 'Horizon (periods)',
+    frequencies: { day: 'Daily', week: 'Weekly', month: 'Monthly', quarter: 'Quarterly' },
+    periodsOf: { day: 'Days', week: 'Weeks', month: 'Months', quarter: 'Quarters' },
+    historySpanPeriods: 'History {{from}} to {{to}}; forecast {{horizon}} periods ahead ({{unit}}).',
+    selectedBacktest: 'Chosen by a backtest from {{origins}} origins, {{h}} periods ahead each.',
+    selectedIc: 'Too short to backtest: chosen by information criterion (AICc).',
+    seasons: 'Season length {{periods}}.',
+    combined: 'The median of {{models}}.',
+    calibrated: 'Ranges calibrated on {{points}} backtest errors (80% ×{{k80}}, 95% ×{{k95}}).',
+    calibrationFallback: 'Only {{points}} backtest errors: ranges widened by the fallback (95% ×{{k95}}).',
     title: 'Demand forecasts',
     intro:
       'Forecasts per SKU from consumer signals, with 80% and 95% ranges; products, categories and the brand are the sums of their SKUs.',

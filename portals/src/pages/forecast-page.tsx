@@ -2,11 +2,16 @@ import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import {
   type BacktestScores,
+  DEFAULT_HORIZON,
   type DraftOrder,
   demandApi,
   draftSchedule,
   type ForecastLevel,
   type ForecastRunDetail,
+  FREQUENCIES,
+  type Frequency,
+  MAX_HORIZON,
+  type Selection,
   type SeriesForecast,
 } from '../api/demand';
 import { ForecastChart } from '../components/forecast-chart';
@@ -35,12 +40,33 @@ function Scores({ scores }: { scores: BacktestScores | null }) {
   );
 }
 
-function DraftOrderForm({ runId, products }: { runId: string; products: string[] }) {
+/** How the model was chosen and its intervals calibrated, in one line a planner can read. */
+function SelectionNote({ selection }: { selection: Selection | null }) {
+  const { t } = useTranslation();
+  if (!selection) return null;
+  const k = selection.intervalScale;
+  return (
+    <p className="muted small" data-testid="forecast-selection" data-method={selection.method}>
+      {selection.method === 'backtest'
+        ? t('forecast.selectedBacktest', { origins: selection.origins, h: selection.backtestHorizon })
+        : t('forecast.selectedIc')}
+      {selection.periods.length > 0 && ` ${t('forecast.seasons', { periods: selection.periods.join(', ') })}`}
+      {selection.combined.length > 0 && ` ${t('forecast.combined', { models: selection.combined.join(', ') })}`}{' '}
+      {k.method === 'conformal'
+        ? t('forecast.calibrated', { k80: k.k80.toFixed(2), k95: k.k95.toFixed(2), points: k.points })
+        : t('forecast.calibrationFallback', { k95: k.k95.toFixed(2), points: k.points })}
+    </p>
+  );
+}
+
+function DraftOrderForm({ runId, products, frequency }: { runId: string; products: string[]; frequency: Frequency }) {
   const { t, i18n } = useTranslation();
   const { api } = useSession();
   const demand = useMemo(() => demandApi(api), [api]);
   const [productId, setProductId] = useState(products[0] ?? '');
-  const [weeks, setWeeks] = useState('4');
+  // A daily run is planned in weeks; the others in their own periods.
+  const unit: Exclude<Frequency, 'day'> = frequency === 'day' ? 'week' : frequency;
+  const [periods, setPeriods] = useState(unit === 'quarter' ? '1' : unit === 'month' ? '3' : '4');
   const [basis, setBasis] = useState<'point' | 'upper80'>('point');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
@@ -51,7 +77,7 @@ function DraftOrderForm({ runId, products }: { runId: string; products: string[]
     setBusy(true);
     setError(undefined);
     try {
-      setOrder(await demand.draftOrder(runId, { productId, weeks: Number(weeks), basis }));
+      setOrder(await demand.draftOrder(runId, { productId, periods: Number(periods), basis }));
     } catch (err) {
       setError(errorMessage(err));
     } finally {
@@ -74,8 +100,15 @@ function DraftOrderForm({ runId, products }: { runId: string; products: string[]
           </select>
         </label>
         <label className="field">
-          <span>{t('forecast.weeks')}</span>
-          <input type="number" min={1} max={12} value={weeks} onChange={(e) => setWeeks(e.target.value)} />
+          <span>{t(`forecast.periodsOf.${unit}`)}</span>
+          <input
+            type="number"
+            min={1}
+            max={unit === 'week' ? 52 : 24}
+            value={periods}
+            onChange={(e) => setPeriods(e.target.value)}
+            data-testid="draft-periods"
+          />
         </label>
         <label className="field">
           <span>{t('forecast.basis')}</span>
@@ -136,6 +169,8 @@ export function ForecastPage() {
   const [runId, setRunId] = useState<string>();
   const [selected, setSelected] = useState<{ level: ForecastLevel; key: string }>();
   const [startError, setStartError] = useState<string>();
+  const [frequency, setFrequency] = useState<Frequency>('day');
+  const [horizon, setHorizon] = useState(String(DEFAULT_HORIZON.day));
 
   const runs = usePoll(() => demand.listRuns(), 0, [demand]);
   useEffect(() => {
@@ -164,7 +199,7 @@ export function ForecastPage() {
   async function start() {
     setStartError(undefined);
     try {
-      const r = await demand.startRun();
+      const r = await demand.startRun({ frequency, horizon: Number(horizon) });
       setSelected(undefined);
       setRunId(r.id);
       await runs.reload();
@@ -181,23 +216,57 @@ export function ForecastPage() {
       <Card
         title={t('forecast.run')}
         actions={
-          <button type="button" className="btn btn-secondary" onClick={start} data-testid="forecast-start">
-            {t('forecast.start')}
-          </button>
+          <span style={{ display: 'inline-flex', gap: '0.5rem', alignItems: 'center' }}>
+            <select
+              value={frequency}
+              aria-label={t('forecast.frequency')}
+              data-testid="forecast-frequency"
+              onChange={(e) => {
+                const f = e.target.value as Frequency;
+                setFrequency(f);
+                setHorizon(String(DEFAULT_HORIZON[f]));
+              }}
+            >
+              {FREQUENCIES.map((f) => (
+                <option key={f} value={f}>
+                  {t(`forecast.frequencies.${f}`)}
+                </option>
+              ))}
+            </select>
+            <input
+              type="number"
+              min={1}
+              max={MAX_HORIZON[frequency]}
+              value={horizon}
+              aria-label={t('forecast.horizon')}
+              title={t('forecast.horizon')}
+              data-testid="forecast-horizon"
+              onChange={(e) => setHorizon(e.target.value)}
+              style={{ width: '5em' }}
+            />
+            <button type="button" className="btn btn-secondary" onClick={start} data-testid="forecast-start">
+              {t('forecast.start')}
+            </button>
+          </span>
         }
         testId="forecast-run"
       >
         <ErrorNote error={startError ?? runs.error ?? run.error} />
         {!r && <Empty loading={runs.loading} />}
         {r && (
-          <div data-testid="forecast-run-status" data-status={r.status}>
+          <div data-testid="forecast-run-status" data-status={r.status} data-frequency={r.frequency}>
             <p>
               <Mono>{r.id}</Mono> · {t(`forecast.status.${r.status}`)} · {r.seriesDone}/{r.seriesTotal}{' '}
               <Progress value={r.seriesDone} max={Math.max(1, r.seriesTotal)} />
             </p>
             {r.historyFrom && (
               <p className="muted small">
-                {t('forecast.historySpan', { from: r.historyFrom, to: r.historyTo, days: r.horizonDays })}
+                {t('forecast.historySpanPeriods', {
+                  from: r.historyFrom,
+                  to: r.historyTo,
+                  horizon: r.horizon,
+                  unit: t(`forecast.periodsOf.${r.frequency}`),
+                })}
               </p>
             )}
             {r.error && <p className="note note-error">{r.error}</p>}
@@ -264,6 +333,7 @@ export function ForecastPage() {
                   )}
                 </p>
                 <Scores scores={series.data.scores} />
+                <SelectionNote selection={series.data.selection} />
                 {series.data.candidates.length > 0 && (
                   <table className="table table-compact">
                     <thead>
@@ -274,9 +344,9 @@ export function ForecastPage() {
                         <th className="num">{t('forecast.coverage95')}</th>
                       </tr>
                     </thead>
-                    <tbody>
+                    <tbody data-testid="forecast-candidates">
                       {series.data.candidates.map((c) => (
-                        <tr key={c.model}>
+                        <tr key={c.model} className={c.model === series.data?.model ? 'selected' : ''}>
                           <td>{c.model}</td>
                           <td className="num">{c.scores.mase.toFixed(2)}</td>
                           <td className="num">{c.scores.smape.toFixed(1)}%</td>
@@ -291,7 +361,9 @@ export function ForecastPage() {
           </Card>
         </div>
       )}
-      {done && r && products.length > 0 && <DraftOrderForm runId={r.id} products={products} />}
+      {done && r && products.length > 0 && (
+        <DraftOrderForm key={r.id} runId={r.id} products={products} frequency={r.frequency} />
+      )}
     </div>
   );
 }

@@ -289,7 +289,12 @@ export function createDemandService(deps: { readonly pool: pg.Pool }) {
     user: AuthUser,
     level: 'sku' | 'product' | 'category' | 'brand',
     key: string,
-    options: { kinds?: readonly SignalKind[]; interval?: 'day' | 'week'; from?: string; to?: string } = {},
+    options: {
+      kinds?: readonly SignalKind[];
+      interval?: 'day' | 'week' | 'month' | 'quarter';
+      from?: string;
+      to?: string;
+    } = {},
   ): Promise<SeriesPoint[]> {
     const kinds = options.kinds ?? DEMAND_KINDS;
     const filter = {
@@ -308,7 +313,8 @@ export function createDemandService(deps: { readonly pool: pg.Pool }) {
     const from = options.from ?? span?.from;
     const to = options.to ?? span?.to;
     if (!from || !to) return [];
-    const week = options.interval === 'week';
+    // ISO weeks (Monday first), calendar months and quarters: the planning frequencies.
+    const unit = options.interval && options.interval !== 'day' ? options.interval : undefined;
     const { rows } = await pool.query(
       `WITH days AS (
          SELECT d::date AS day FROM generate_series($3::date, $4::date, interval '1 day') d
@@ -321,7 +327,7 @@ export function createDemandService(deps: { readonly pool: pg.Pool }) {
            AND q.sku IN (SELECT sku FROM node)
          GROUP BY days.day
        )
-       SELECT ${week ? `date_trunc('week', day)::date` : 'day'} AS date, SUM(quantity)::bigint AS quantity
+       SELECT ${unit ? `date_trunc('${unit}', day)::date` : 'day'} AS date, SUM(quantity)::bigint AS quantity
        FROM daily GROUP BY 1 ORDER BY 1`,
       [user.mspId, key, from, to, kinds],
     );

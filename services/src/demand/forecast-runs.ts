@@ -8,11 +8,22 @@ import type { NewOrder, Order } from '../orders/orders-service.js';
 import type { AuthUser } from '../plugins/auth.js';
 import { DEMAND_KINDS, dayString } from './demand-service.js';
 import type { ForecastPool } from './forecast-pool.js';
+import {
+  addPeriods,
+  aggregate,
+  DEFAULT_HORIZON,
+  type Frequency,
+  futurePeriods,
+  MAX_HORIZON,
+  periodEnd,
+} from './frequency.js';
 import type { BacktestScores, SeriesForecastResult } from './model-selection.js';
 import type { Forecast } from './models.js';
 import { sumForecasts } from './reconcile.js';
 
 export const FORECAST_QUEUE = 'demand-forecast';
+/** Periods a draft order covers unless asked: a month's worth of weeks, a quarter's months, one quarter. */
+const DRAFT_PERIODS: Record<Exclude<Frequency, 'day'>, number> = { week: 4, month: 3, quarter: 1 };
 export const Levels = ['sku', 'product', 'category', 'brand'] as const;
 export type Level = (typeof Levels)[number];
 
@@ -24,6 +35,11 @@ export interface ForecastRun {
   brandMspId: string;
   status: RunStatus;
   trigger: string;
+  /** The planning frequency the signals were summed to. */
+  frequency: Frequency;
+  /** Periods of that frequency forecast. */
+  horizon: number;
+  /** Days the forecast covers. */
   horizonDays: number;
   historyFrom: string | null;
   historyTo: string | null;
@@ -53,6 +69,9 @@ export interface SeriesForecastRow {
   level: Level;
   key: string;
   model: string;
+  frequency: Frequency;
+  /** How the model was chosen and its intervals calibrated (null for bottom-up sums). */
+  selection: Record<string, unknown> | null;
   scores: BacktestScores | null;
   candidates: { model: string; scores: BacktestScores }[];
   days: string[];
@@ -88,6 +107,8 @@ function toRun(r: Record<string, unknown>): ForecastRun {
     brandMspId: r.brand_msp as string,
     status: r.status as ForecastRun['status'],
     trigger: r.trigger as string,
+    frequency: (r.frequency as Frequency | undefined) ?? 'day',
+    horizon: Number(r.horizon ?? r.horizon_days),
     horizonDays: Number(r.horizon_days),
     historyFrom: ymd(r.history_from),
     historyTo: ymd(r.history_to),
@@ -123,7 +144,10 @@ export function createForecastRuns(deps: ForecastRunsDeps) {
     worker = new Worker(
       FORECAST_QUEUE,
       async (job) => {
-        if (job.name === 'scheduled') return runScheduled((job.data as { horizonDays?: number }).horizonDays ?? 84);
+        if (job.name === 'scheduled') {
+          const data = job.data as { horizonDays?: number; frequency?: Frequency; horizon?: number };
+          return runScheduled(data.frequency ?? 'day', data.horizon ?? data.horizonDays ?? DEFAULT_HORIZON.day);
+        }
         const { runId } = job.data as { runId: string };
         await processRun(runId, (p) => job.updateProgress(p));
       },
@@ -140,30 +164,56 @@ export function createForecastRuns(deps: ForecastRunsDeps) {
     }
   }
 
-  async function runScheduled(horizonDays: number): Promise<void> {
+  async function runScheduled(frequency: Frequency, horizon: number): Promise<void> {
     const { rows } = await pool.query('SELECT DISTINCT brand_msp FROM demand_daily');
     for (const r of rows) {
-      const run = await createRun(r.brand_msp, horizonDays, 'schedule');
+      const run = await createRun(r.brand_msp, frequency, horizon, 'schedule');
       await processRun(run.id, () => {});
     }
   }
 
-  async function createRun(brandMsp: string, horizonDays: number, trigger: string): Promise<ForecastRun> {
+  async function createRun(
+    brandMsp: string,
+    frequency: Frequency,
+    horizon: number,
+    trigger: string,
+  ): Promise<ForecastRun> {
     const id = newId('FCR');
+    // The days covered, counted from a Monday that starts a month and a quarter too.
+    const anchor = '2001-01-01';
+    const horizonDays = Math.round(
+      (Date.parse(periodEnd(addPeriods(anchor, frequency, horizon - 1), frequency)) - Date.parse(anchor)) / DAY_MS + 1,
+    );
     const { rows } = await pool.query(
-      `INSERT INTO forecast_runs (id, brand_msp, status, trigger, horizon_days) VALUES ($1,$2,'queued',$3,$4) RETURNING *`,
-      [id, brandMsp, trigger, horizonDays],
+      `INSERT INTO forecast_runs (id, brand_msp, status, trigger, horizon_days, frequency, horizon)
+       VALUES ($1,$2,'queued',$3,$4,$5,$6) RETURNING *`,
+      [id, brandMsp, trigger, horizonDays, frequency, horizon],
     );
     return toRun(rows[0]);
   }
 
-  /** Starts a forecast run for the caller's brand; it runs in the background. */
-  async function requestRun(user: AuthUser, horizonDays = 84): Promise<ForecastRun> {
+  /**
+   * Starts a forecast run for the caller's brand at a planning frequency, `horizon` periods of it ahead;
+   * it runs in the background.
+   */
+  async function requestRun(
+    user: AuthUser,
+    options: { frequency?: Frequency; horizon?: number } = {},
+  ): Promise<ForecastRun> {
+    const frequency = options.frequency ?? 'day';
+    const horizon = options.horizon ?? DEFAULT_HORIZON[frequency];
+    if (!Number.isInteger(horizon) || horizon < 1 || horizon > MAX_HORIZON[frequency]) {
+      throw new CodedError(
+        ErrorCodes.VALIDATION_FAILED,
+        `horizon must be 1-${MAX_HORIZON[frequency]} periods at ${frequency} frequency`,
+        400,
+      );
+    }
     const skus = await pool.query('SELECT 1 FROM demand_daily WHERE brand_msp = $1 LIMIT 1', [user.mspId]);
     if (!skus.rowCount) {
       throw new CodedError(ErrorCodes.INVALID_STATE, 'no demand signals yet: nothing to forecast', 409);
     }
-    const run = await createRun(user.mspId, horizonDays, 'api');
+    const run = await createRun(user.mspId, frequency, horizon, 'api');
     await queue.add(
       'run',
       { runId: run.id },
@@ -178,7 +228,8 @@ export function createForecastRuns(deps: ForecastRunsDeps) {
     if (!run) throw new UnrecoverableError(`forecast run ${runId} not found`);
     if (run.status === 'done') return;
     const brand = run.brand_msp as string;
-    const horizon = Number(run.horizon_days);
+    const frequency = ((run.frequency as Frequency | undefined) ?? 'day') as Frequency;
+    const horizon = Number(run.horizon ?? run.horizon_days);
     try {
       // A retried run starts over: its partial results go.
       await pool.query('DELETE FROM forecast_series WHERE run_id = $1', [runId]);
@@ -213,13 +264,21 @@ export function createForecastRuns(deps: ForecastRunsDeps) {
         const y = values.get(r.sku);
         if (y) y[Number(r.i)] = Number(r.q);
       }
-      const days = Array.from({ length: horizon }, (_, i) => addDays(to, i + 1));
       let done = 0;
       const results = new Map<string, SeriesForecastResult>();
+      let firstPeriod = addDays(to, 1);
       await Promise.all(
         skus.rows.map(async (r) => {
-          const y = values.get(r.sku) as number[];
-          const result = await deps.forecasts.forecast({ y, start: from, horizon, origins: deps.origins });
+          // Summed to the run's frequency; partial periods at either end are dropped (frequency.ts).
+          const series = aggregate(values.get(r.sku) as number[], from, frequency);
+          firstPeriod = futurePeriods(series.start, frequency, series.y.length, 1)[0];
+          const result = await deps.forecasts.forecast({
+            y: series.y,
+            start: series.start,
+            horizon,
+            frequency,
+            origins: deps.origins,
+          });
           results.set(r.sku, result);
           await insertSeries(
             runId,
@@ -228,8 +287,9 @@ export function createForecastRuns(deps: ForecastRunsDeps) {
             result.model,
             result.scores,
             result.candidates,
-            days[0],
+            firstPeriod,
             result.forecast,
+            { ...result.selection, intervalScale: result.intervalScale },
           );
           done++;
           await pool.query('UPDATE forecast_runs SET series_done = $2 WHERE id = $1', [runId, done]);
@@ -257,7 +317,7 @@ export function createForecastRuns(deps: ForecastRunsDeps) {
       }
       for (const level of ['product', 'category', 'brand'] as const) {
         for (const [key, children] of groups[level]) {
-          await insertSeries(runId, level, key, 'bottom_up', null, [], days[0], sumForecasts(children));
+          await insertSeries(runId, level, key, 'bottom_up', null, [], firstPeriod, sumForecasts(children), null);
         }
       }
       await pool.query(`UPDATE forecast_runs SET status = 'done', finished_at = now(), scores = $2 WHERE id = $1`, [
@@ -282,10 +342,12 @@ export function createForecastRuns(deps: ForecastRunsDeps) {
     candidates: unknown,
     firstDay: string,
     f: Forecast,
+    selection: Record<string, unknown> | null,
   ) {
     await pool.query(
-      `INSERT INTO forecast_series (run_id, level, key, model, scores, candidates, first_day, point, lo80, hi80, lo95, hi95)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
+      `INSERT INTO forecast_series (run_id, level, key, model, scores, candidates, first_day, point, lo80, hi80, lo95, hi95,
+         selection)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
       [
         runId,
         level,
@@ -299,6 +361,7 @@ export function createForecastRuns(deps: ForecastRunsDeps) {
         f.hi80,
         f.lo95,
         f.hi95,
+        selection && JSON.stringify(selection),
       ],
     );
   }
@@ -331,7 +394,8 @@ export function createForecastRuns(deps: ForecastRunsDeps) {
   }
 
   async function getSeries(user: AuthUser, runId: string, level: Level, key: string): Promise<SeriesForecastRow> {
-    await ownRun(user, runId);
+    const run = await ownRun(user, runId);
+    const frequency = ((run.frequency as Frequency | undefined) ?? 'day') as Frequency;
     const { rows } = await pool.query('SELECT * FROM forecast_series WHERE run_id = $1 AND level = $2 AND key = $3', [
       runId,
       level,
@@ -344,17 +408,21 @@ export function createForecastRuns(deps: ForecastRunsDeps) {
       level: r.level,
       key: r.key,
       model: r.model,
+      frequency,
+      selection: r.selection ?? null,
       scores: r.scores,
       candidates: r.candidates,
-      days: r.point.map((_: number, i: number) => addDays(first, i)),
+      days: r.point.map((_: number, i: number) => addPeriods(first, frequency, i)),
       forecast: { point: r.point, lo80: r.lo80, hi80: r.hi80, lo95: r.lo95, hi95: r.hi95 },
     };
   }
 
   /**
    * Turns a product's forecast into a draft custom order: one line per SKU
-   * (variant) with the forecast total over the chosen weeks, and the
-   * per-week quantities in the order's schedule. Quantities are the point
+   * (variant) with the forecast total over the chosen periods, and the
+   * per-period quantities in the order's schedule. The periods follow the
+   * run's frequency: whole ISO weeks for daily and weekly runs, months and
+   * quarters for monthly and quarterly ones. Quantities are the point
    * forecast, or the upper 80% bound for a brand that would rather not run out.
    */
   async function draftOrder(
@@ -363,6 +431,8 @@ export function createForecastRuns(deps: ForecastRunsDeps) {
     input: {
       productId: string;
       weeks?: number;
+      /** Periods of the run's frequency (weeks for a daily run); `weeks` is the older name. */
+      periods?: number;
       basis?: 'point' | 'upper80';
       targetPriceMinor?: number;
       currency?: string;
@@ -384,24 +454,31 @@ export function createForecastRuns(deps: ForecastRunsDeps) {
       [runId, user.mspId, input.productId],
     );
     if (rows.length === 0) throw new CodedError(ErrorCodes.NOT_FOUND, `no SKU forecasts for ${input.productId}`, 404);
+    const frequency = ((run.frequency as Frequency | undefined) ?? 'day') as Frequency;
     const first = ymd(rows[0].first_day) as string;
-    // Whole ISO weeks only: start at the first Monday of the forecast.
-    const firstMonday = weekOf(first) === first ? first : addDays(weekOf(first), 7);
-    const offset = Math.round((Date.parse(firstMonday) - Date.parse(first)) / DAY_MS);
-    const available = Math.floor((rows[0].point.length - offset) / 7);
-    const weeks = Math.min(input.weeks ?? 4, available);
-    if (weeks < 1) throw new CodedError(ErrorCodes.VALIDATION_FAILED, 'the forecast holds no whole week', 400);
+    // A daily run is planned in whole ISO weeks from the first Monday of the forecast, 7 values a bucket;
+    // other runs in their own periods, one value a bucket.
+    const bucketStart = frequency === 'day' && weekOf(first) !== first ? addDays(weekOf(first), 7) : first;
+    const offset = Math.round((Date.parse(bucketStart) - Date.parse(first)) / DAY_MS);
+    const width = frequency === 'day' ? 7 : 1;
+    const bucket: Frequency = frequency === 'day' ? 'week' : frequency;
+    const available = Math.floor((rows[0].point.length - offset) / width);
+    const wanted = input.periods ?? input.weeks ?? DRAFT_PERIODS[bucket];
+    const periods = Math.min(wanted, available);
+    if (periods < 1) throw new CodedError(ErrorCodes.VALIDATION_FAILED, `the forecast holds no whole ${bucket}`, 400);
+    // Dispatch plans factories' capacity by ISO week: a month's or quarter's quantity is due in the week its
+    // period starts in (the week of the 1st), and the notes say the plan is monthly or quarterly.
     const schedule: { week: string; sku: string; quantity: number }[] = [];
     const lines: { sku: string; colour?: string; size?: string; quantity: number }[] = [];
     for (const r of rows) {
       const values: number[] = input.basis === 'upper80' ? r.hi80 : r.point;
       let total = 0;
-      for (let w = 0; w < weeks; w++) {
+      for (let w = 0; w < periods; w++) {
         let q = 0;
-        for (let d = 0; d < 7; d++) q += values[offset + w * 7 + d];
+        for (let d = 0; d < width; d++) q += values[offset + w * width + d];
         const quantity = Math.round(q);
         total += quantity;
-        if (quantity > 0) schedule.push({ week: addDays(firstMonday, w * 7), sku: r.sku, quantity });
+        if (quantity > 0) schedule.push({ week: weekOf(addPeriods(bucketStart, bucket, w)), sku: r.sku, quantity });
       }
       if (total > 0)
         lines.push({ sku: r.sku, colour: r.colour ?? undefined, size: r.size ?? undefined, quantity: total });
@@ -413,13 +490,13 @@ export function createForecastRuns(deps: ForecastRunsDeps) {
         product: product.rows[0].name,
         lines,
         spec: {
-          notes: `Draft from forecast run ${runId} (${input.basis ?? 'point'} forecast, ${weeks} weeks)`,
+          notes: `Draft from forecast run ${runId} (${input.basis ?? 'point'} forecast, ${periods} ${bucket}s)`,
           schedule,
         },
         targetPriceMinor: input.targetPriceMinor ?? 0,
         currency: input.currency ?? 'CNY',
-        // Due before the first planned week starts selling.
-        dueDate: firstMonday,
+        // Due before the first planned period starts selling.
+        dueDate: bucketStart,
         shipTo: input.shipTo ?? 'to be confirmed',
       },
       { draft: true },

@@ -1,226 +1,232 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { loadAugurs } from './augurs.js';
-import { prophetHolidays } from './holidays.js';
+import { applySeason, isSeasonal, seasonalIndices } from './decompose.js';
+import { intermittent } from './intermittent.js';
+import { type Forecast, type ModelInput, normalBands } from './model-base.js';
+import { prophet } from './prophet-model.js';
 
-/** A point forecast with 80% and 95% prediction intervals, one value per future day. */
-export interface Forecast {
-  readonly point: number[];
-  readonly lo80: number[];
-  readonly hi80: number[];
-  readonly lo95: number[];
-  readonly hi95: number[];
-}
-
-export interface ModelInput {
-  /** Daily values, oldest first, no gaps. */
-  readonly y: readonly number[];
-  /** The day of y[0], YYYY-MM-DD. */
-  readonly start: string;
-  readonly horizon: number;
-  /** Extra holidays (e.g. a market's public holidays), each a list of single days YYYY-MM-DD. */
-  readonly holidays?: readonly HolidayInput[];
-  /** Include the Chinese shopping festivals and Spring Festival (default true). */
-  readonly festivals?: boolean;
-}
-
-export interface HolidayInput {
-  readonly name: string;
-  readonly days: readonly string[];
-}
+export type { Forecast, HolidayInput, ModelInput } from './model-base.js';
+export { normalBands, sd, Z80, Z95 } from './model-base.js';
 
 export const ModelNames = {
   seasonalNaive: 'seasonal_naive',
+  ets: 'ets',
   mstlEts: 'mstl_ets',
+  arima: 'arima',
+  theta: 'theta',
   prophet: 'prophet',
   croston: 'croston',
   tsb: 'tsb',
+  /** The median of the best few models' forecasts (see model-selection.ts). */
+  combination: 'combination',
 } as const;
 export type ModelName = (typeof ModelNames)[keyof typeof ModelNames];
+/** The models that fit a series themselves (the combination is built from them). */
+export type SingleModelName = Exclude<ModelName, 'combination'>;
 
-const Z80 = 1.2815515655446004;
-const Z95 = 1.959963984540054;
-const DAY_S = 86_400;
-const WEEK = 7;
-
-function normalBands(point: number[], sigma: (h: number) => number): Forecast {
-  return {
-    point,
-    lo80: point.map((p, h) => p - Z80 * sigma(h)),
-    hi80: point.map((p, h) => p + Z80 * sigma(h)),
-    lo95: point.map((p, h) => p - Z95 * sigma(h)),
-    hi95: point.map((p, h) => p + Z95 * sigma(h)),
-  };
-}
-
-function sd(values: readonly number[]): number {
-  if (values.length < 2) return 0;
-  const mean = values.reduce((s, v) => s + v, 0) / values.length;
-  return Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1));
-}
+const mainPeriod = (input: ModelInput) => input.periods?.[0] ?? 1;
 
 /**
- * Seasonal naive (weekly): each future day repeats the same weekday of the last
- * week. Intervals as in Hyndman & Athanasopoulos (FPP3 5.5): residual sd
- * growing with the square root of the number of whole seasons ahead.
+ * Seasonal naive: each future period repeats the same period of the last
+ * season. Intervals as R's forecast::snaive (FPP3 5.5): the root mean square
+ * of the seasonal differences (not their sd: a trend shows in their mean and
+ * belongs in the error), growing with the square root of whole seasons ahead.
  */
-export function seasonalNaive({ y, horizon }: ModelInput, m = WEEK): Forecast {
+export function seasonalNaive(input: ModelInput, m = mainPeriod(input)): Forecast {
+  const { y, horizon } = input;
   const n = y.length;
   const lag = n > m ? m : 1;
   const point = Array.from({ length: horizon }, (_, h) => y[n - lag + (h % lag)] ?? 0);
-  const residuals: number[] = [];
-  for (let t = lag; t < n; t++) residuals.push(y[t] - y[t - lag]);
-  const s = sd(residuals);
+  let ss = 0;
+  for (let t = lag; t < n; t++) ss += (y[t] - y[t - lag]) ** 2;
+  const s = n > lag ? Math.sqrt(ss / (n - lag)) : 0;
   return normalBands(point, (h) => s * Math.sqrt(Math.floor(h / lag) + 1));
 }
 
+type Season = ReturnType<typeof seasonalIndices>;
+
+/** Classical seasonal indices when the series is seasonal at its main period, else undefined. */
+function classicalSeason(input: ModelInput): Season | undefined {
+  const m = mainPeriod(input);
+  return isSeasonal(input.y, m) ? seasonalIndices(input.y, m) : undefined;
+}
+
+function reseason(f: Forecast, season: Season | undefined, offset: number): Forecast {
+  if (!season) return f;
+  const r = (a: number[]) => applySeason(a, season, offset, true);
+  return { point: r(f.point), lo80: r(f.lo80), hi80: r(f.hi80), lo95: r(f.lo95), hi95: r(f.hi95) };
+}
+
+function augursBands(
+  predict: (level: number) => { point: number[]; intervals?: { lower: number[]; upper: number[] } },
+): Forecast {
+  const f95 = predict(0.95);
+  const f80 = predict(0.8);
+  const point = f95.point;
+  return {
+    point,
+    lo80: f80.intervals?.lower ?? point,
+    hi80: f80.intervals?.upper ?? point,
+    lo95: f95.intervals?.lower ?? point,
+    hi95: f95.intervals?.upper ?? point,
+  };
+}
+
 /**
- * MSTL decomposition (weekly, and yearly once two years are there) with an
- * AutoETS model on the seasonally adjusted series; intervals from augurs.
+ * ETS: augurs' AutoETS (which picks error, trend and damping by AICc but has
+ * no seasonal models) on the series with its classical seasonal component
+ * taken out, which is then put back; the decomposition method of thetaf.
  */
-export function mstlEts({ y, horizon }: ModelInput): Forecast {
+export function ets(input: ModelInput): Forecast {
+  const { AutoETS } = loadAugurs();
+  const season = classicalSeason(input);
+  const adjusted = season ? applySeason(input.y, season, 0, false) : input.y;
+  const model = new AutoETS(1, 'ZZN');
+  try {
+    model.fit(Float64Array.from(adjusted));
+    return reseason(
+      augursBands((level) => model.predict(input.horizon, level)),
+      season,
+      input.y.length,
+    );
+  } finally {
+    model.free();
+  }
+}
+
+/**
+ * MSTL decomposition with the frequency's season lengths (weekly and yearly
+ * for days, yearly for weeks, months and quarters) and AutoETS on the
+ * seasonally adjusted series; intervals from augurs.
+ */
+export function mstlEts(input: ModelInput): Forecast {
+  const periods = (input.periods ?? []).filter((m) => m > 1 && input.y.length >= 2 * m);
+  if (periods.length === 0) return ets(input);
   const { MSTL } = loadAugurs();
-  const periods = y.length >= 2 * 365 + 7 ? [WEEK, 365] : [WEEK];
   const model = MSTL.ets(periods);
   try {
-    model.fit(Float64Array.from(y));
-    const f95 = model.predict(horizon, 0.95);
-    const f80 = model.predict(horizon, 0.8);
-    const point = f95.point;
-    return {
-      point,
-      lo80: f80.intervals?.lower ?? point,
-      hi80: f80.intervals?.upper ?? point,
-      lo95: f95.intervals?.lower ?? point,
-      hi95: f95.intervals?.upper ?? point,
-    };
+    model.fit(Float64Array.from(input.y));
+    return augursBands((level) => model.predict(input.horizon, level));
   } finally {
     model.free();
   }
 }
 
 /**
- * Prophet (augurs' Rust port with the Stan model compiled to WASM, MAP fit):
- * piecewise-linear trend with changepoints, weekly and yearly Fourier
- * seasonality and the shopping-festival holidays (plus any market holidays
- * passed in). Prophet's own intervals need posterior sampling, which costs 3x
- * the fit; we use the in-sample residual sd instead, widened with the horizon
- * for trend uncertainty, and the backtest calibration in model-selection.ts.
+ * The Theta method (Assimakopoulos & Nikolopoulos 2000, as R's
+ * forecast::thetaf, which Hyndman & Billah showed is SES with drift): on the
+ * seasonally adjusted series, simple exponential smoothing plus half the
+ * slope of the linear trend. It won the M3 competition's monthly data.
  */
-export function prophet({ y, start, horizon, holidays: extra, festivals }: ModelInput): Forecast {
-  const { Prophet, optimizer } = loadAugurs();
-  const t0 = Date.parse(`${start}T00:00:00Z`) / 1000;
-  const ds = Array.from({ length: y.length }, (_, i) => t0 + i * DAY_S);
-  const firstYear = new Date(t0 * 1000).getUTCFullYear();
-  const lastYear = new Date((t0 + (y.length + horizon) * DAY_S) * 1000).getUTCFullYear();
-  const holidays = festivals === false ? new Map() : prophetHolidays(firstYear, lastYear);
-  for (const h of extra ?? []) {
-    holidays.set(h.name, {
-      occurrences: h.days.map((d) => {
-        const t = Date.parse(`${d}T00:00:00Z`) / 1000;
-        return { start: t, end: t + DAY_S };
-      }),
-    });
+export function theta(input: ModelInput): Forecast {
+  const season = classicalSeason(input);
+  const x = season ? applySeason(input.y, season, 0, false) : [...input.y];
+  const n = x.length;
+  let best = { alpha: 0.5, sse: Number.POSITIVE_INFINITY, level: x[0] ?? 0 };
+  for (let a = 1; a <= 99; a++) {
+    const alpha = a / 100;
+    let level = x[0] ?? 0;
+    let sse = 0;
+    for (let t = 1; t < n; t++) {
+      sse += (x[t] - level) ** 2;
+      level += alpha * (x[t] - level);
+    }
+    if (sse < best.sse) best = { alpha, sse, level };
   }
-  const model = new Prophet({
-    optimizer,
-    uncertaintySamples: 0,
-    nChangepoints: 10,
-    // Changepoints up to near the end, so a recent change of level is followed rather than extrapolated past.
-    changepointRange: 0.95,
-    // Prophet turns yearly seasonality off below two years; one year already shows it.
-    yearlySeasonality: y.length >= 365 ? { type: 'fourier', order: 10 } : { type: 'manual', enabled: false },
-    weeklySeasonality: y.length >= 2 * WEEK ? { type: 'fourier', order: 3 } : { type: 'manual', enabled: false },
-    dailySeasonality: { type: 'manual', enabled: false },
-    holidays,
-    holidaysPriorScale: 5,
-  });
+  const tMean = (n - 1) / 2;
+  const xMean = x.reduce((s, v) => s + v, 0) / Math.max(1, n);
+  let num = 0;
+  let den = 0;
+  for (let t = 0; t < n; t++) {
+    num += (t - tMean) * (x[t] - xMean);
+    den += (t - tMean) ** 2;
+  }
+  const drift = den > 0 ? num / den / 2 : 0;
+  const { alpha } = best;
+  const sigma = Math.sqrt(best.sse / Math.max(1, n - 1));
+  const point = Array.from(
+    { length: input.horizon },
+    (_, h) => best.level + drift * (h + (1 - (1 - alpha) ** n) / alpha),
+  );
+  return reseason(
+    normalBands(point, (h) => sigma * Math.sqrt(1 + alpha ** 2 * h)),
+    season,
+    n,
+  );
+}
+
+interface ArimaModel {
+  train(ts: number[]): ArimaModel;
+  predict(length: number): [number[], number[]];
+  destroy(): void;
+}
+type ArimaConstructor = new (options: Record<string, unknown>) => ArimaModel;
+let Arima: ArimaConstructor | undefined;
+
+/**
+ * Loads `arima` as its index.js does, but with the C library's printf (its
+ * "non-stationary AR part" and matrix warnings, which go to stdout and would
+ * corrupt a log or a --json bench) sent nowhere: a model that fails is
+ * reported by its exception, and selection drops it.
+ */
+function loadArima(): ArimaConstructor {
+  const require = createRequire(import.meta.url);
+  const dir = path.dirname(require.resolve('arima'));
+  const Module = require(path.join(dir, 'wasm', 'native-sync.js')) as (o: object) => unknown;
+  const bin = require(path.join(dir, 'wrapper', 'native.bin.js')) as unknown;
+  const load = require(path.join(dir, 'load.js')) as (m: unknown) => ArimaConstructor;
+  const quiet = () => {};
+  return load(Module({ wasmBinary: bin, print: quiet, printErr: quiet }));
+}
+
+/**
+ * AutoARIMA (the `arima` package: ctsa's auto.arima compiled to WASM),
+ * seasonal (SARIMA, up to (2,1,2)(1,1,1)m) where two seasons are there;
+ * intervals from its forecast error variances.
+ */
+export function arima(input: ModelInput): Forecast {
+  Arima ??= loadArima();
+  const m = mainPeriod(input);
+  // A seasonal ARIMA with a long season (52 weeks) took 3 s per fit: there the classical seasonal component is
+  // taken out and put back instead, as for ETS and Theta.
+  const longSeason = m > MAX_SARIMA_PERIOD;
+  const seasonal = !longSeason && m > 1 && input.y.length >= 2 * m + 2;
+  const season = longSeason ? classicalSeason(input) : undefined;
+  const y = season ? applySeason(input.y, season, 0, false) : [...input.y];
+  const options = seasonal
+    ? { auto: true, p: 2, d: 1, q: 2, P: 1, D: 1, Q: 1, s: m, verbose: false }
+    : { auto: true, p: 2, d: 2, q: 2, verbose: false };
+  const model = new Arima(options).train(y);
   try {
-    model.fit({ ds, y: Float64Array.from(y) });
-    const inSample = model.predict().yhat.point;
-    const residuals = y.map((v, i) => v - inSample[i]);
-    const s = sd(residuals);
-    const future = model.predict(model.makeFutureDataframe(horizon, { includeHistory: false }));
-    const point = future.yhat.point;
-    // Trend uncertainty grows with the horizon; the rate (twice the variance four weeks out)
-    // was set on the births benchmark, then the backtest calibration widens further where needed.
-    return normalBands(point, (h) => s * Math.sqrt(1 + h / 28));
+    const [point, variance] = model.predict(input.horizon);
+    if (!point.every(Number.isFinite)) throw new Error('arima: no finite forecast');
+    return reseason(
+      normalBands([...point], (h) => Math.sqrt(Math.max(0, variance[h] ?? 0))),
+      season,
+      input.y.length,
+    );
   } finally {
-    model.free();
+    model.destroy();
   }
 }
 
-/**
- * Croston's method (with the Syntetos-Boylan bias correction) and TSB
- * (Teunter-Syntetos-Babai) for intermittent demand. No maintained npm library
- * implements them, and each is a few lines: smooth the non-zero demand size and
- * either the interval between demands (Croston) or the probability of demand
- * in a period (TSB, which also decays after a run of zeros). Smoothing
- * constants are picked from a small grid by in-sample one-step error;
- * intervals are empirical quantiles of those one-step errors, floored at zero.
- */
-export function intermittent({ y, horizon }: ModelInput, method: 'croston' | 'tsb'): Forecast {
-  const grid = [0.05, 0.1, 0.2, 0.3];
-  let best: { sse: number; level: number; fitted: number[] } | undefined;
-  for (const alpha of grid) {
-    for (const beta of grid) {
-      const run = method === 'tsb' ? tsbRun(y, alpha, beta) : crostonRun(y, alpha, beta);
-      let sse = 0;
-      for (let t = 0; t < y.length; t++) sse += (y[t] - run.fitted[t]) ** 2;
-      if (!best || sse < best.sse) best = { sse, ...run };
-      if (method === 'croston') break; // Croston uses one constant for both parts
-    }
-  }
-  const { level, fitted } = best ?? { level: 0, fitted: [] };
-  const errors = y.map((v, t) => v - fitted[t]).sort((a, b) => a - b);
-  const q = (p: number) => (errors.length ? errors[Math.min(errors.length - 1, Math.floor(p * errors.length))] : 0);
-  const point = Array.from({ length: horizon }, () => level);
-  const band = (p: number) => point.map((v) => Math.max(0, v + q(p)));
-  return { point, lo80: band(0.1), hi80: band(0.9), lo95: band(0.025), hi95: band(0.975) };
-}
-
-function tsbRun(y: readonly number[], alpha: number, beta: number) {
-  const first = y.findIndex((v) => v > 0);
-  let size = first >= 0 ? y[first] : 0;
-  let prob = y.filter((v) => v > 0).length / Math.max(y.length, 1);
-  const fitted: number[] = [];
-  for (const v of y) {
-    fitted.push(prob * size);
-    if (v > 0) {
-      size += alpha * (v - size);
-      prob += beta * (1 - prob);
-    } else {
-      prob += beta * (0 - prob);
-    }
-  }
-  return { level: prob * size, fitted };
-}
-
-function crostonRun(y: readonly number[], alpha: number, _beta: number) {
-  const first = y.findIndex((v) => v > 0);
-  let size = first >= 0 ? y[first] : 0;
-  let interval = Math.max(1, y.length / Math.max(1, y.filter((v) => v > 0).length));
-  let since = 1;
-  const sba = 1 - alpha / 2; // Syntetos-Boylan approximation removes Croston's upward bias
-  const fitted: number[] = [];
-  for (const v of y) {
-    fitted.push((sba * size) / interval);
-    if (v > 0) {
-      size += alpha * (v - size);
-      interval += alpha * (since - interval);
-      since = 1;
-    } else {
-      since++;
-    }
-  }
-  return { level: (sba * size) / interval, fitted };
-}
+/** The longest season fitted as a seasonal ARIMA (monthly's 12; quarterly's 4). */
+const MAX_SARIMA_PERIOD = 12;
 
 /** Runs one model by name. */
-export function runModel(name: ModelName, input: ModelInput): Forecast {
+export function runModel(name: SingleModelName, input: ModelInput): Forecast {
   switch (name) {
     case ModelNames.seasonalNaive:
       return seasonalNaive(input);
+    case ModelNames.ets:
+      return ets(input);
     case ModelNames.mstlEts:
       return mstlEts(input);
+    case ModelNames.arima:
+      return arima(input);
+    case ModelNames.theta:
+      return theta(input);
     case ModelNames.prophet:
       return prophet(input);
     case ModelNames.croston:

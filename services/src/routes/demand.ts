@@ -1,7 +1,9 @@
+import { CodedError, ErrorCodes } from '@c2m/shared';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { SignalKinds, SignalRejection } from '../demand/demand-service.js';
 import { Levels, RunStatuses } from '../demand/forecast-runs.js';
+import { DEFAULT_HORIZON, Frequencies, MAX_HORIZON } from '../demand/frequency.js';
 import { OrderStatuses } from '../orders/orders-service.js';
 import { errorResponses, IdParam } from '../schemas.js';
 
@@ -86,12 +88,17 @@ const OverallScores = Type.Object({
   models: Type.Record(Type.String(), Type.Integer()),
   reconciliation: Type.String(),
 });
+const FrequencySchema = Type.Enum(Frequencies, {
+  description: 'planning frequency: signals are summed to ISO weeks, calendar months or quarters',
+});
 const Run = Type.Object({
   id: Type.String(),
   brandMspId: Type.String(),
   status: Type.Enum(RunStatuses),
   trigger: Type.String(),
-  horizonDays: Type.Integer(),
+  frequency: FrequencySchema,
+  horizon: Type.Integer({ description: 'periods of the frequency forecast' }),
+  horizonDays: Type.Integer({ description: 'days the forecast covers' }),
   historyFrom: Type.Union([Type.String(), Type.Null()]),
   historyTo: Type.Union([Type.String(), Type.Null()]),
   seriesTotal: Type.Integer(),
@@ -116,10 +123,25 @@ const RunDetail = Type.Intersect([
     ),
   }),
 ]);
+const Selection = Type.Object({
+  method: Type.String({ description: 'backtest, or information_criterion for a series too short to backtest' }),
+  origins: Type.Integer(),
+  backtestHorizon: Type.Integer(),
+  periods: Type.Array(Type.Integer(), { description: 'season lengths used, in periods' }),
+  combined: Type.Array(Type.String(), { description: 'the models whose median is the combination' }),
+  intervalScale: Type.Object({
+    k80: Type.Number(),
+    k95: Type.Number(),
+    method: Type.String({ description: 'conformal, or fallback with too few backtest points' }),
+    points: Type.Integer(),
+  }),
+});
 const SeriesForecast = Type.Object({
   level: Type.Enum(Levels),
   key: Type.String(),
   model: Type.String(),
+  frequency: FrequencySchema,
+  selection: Type.Union([Selection, Type.Null()]),
   scores: Type.Union([Scores, Type.Null()]),
   candidates: Type.Array(Type.Object({ model: Type.String(), scores: Scores })),
   history: Type.Array(Type.Object({ date: Type.String(), quantity: Type.Number() })),
@@ -265,12 +287,12 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       preHandler: brandOnly,
       schema: {
         tags: ['demand'],
-        summary: 'Aggregated daily or weekly series of a SKU, product, category or the brand',
+        summary: 'Aggregated daily, weekly, monthly or quarterly series of a SKU, product, category or the brand',
         ...secured,
         params: Type.Object({ level: Type.Union(Levels.map((l) => Type.Literal(l))), key: Key }),
         querystring: Type.Object(
           {
-            interval: Type.Optional(Type.Union([Type.Literal('day'), Type.Literal('week')])),
+            interval: Type.Optional(Type.Enum(Frequencies)),
             kinds: Type.Optional(Type.Array(Type.Union(SignalKinds.map((k) => Type.Literal(k))), { minItems: 1 })),
             from: Type.Optional(Day),
             to: Type.Optional(Day),
@@ -303,18 +325,41 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       schema: {
         tags: ['demand'],
         summary: 'Start a forecast run for every SKU of the brand; follow it at GET /demand/forecasts/{runId}',
+        description: `The signals are summed to the frequency (default day) and forecast \`horizon\` periods of it ahead (default ${Object.entries(
+          DEFAULT_HORIZON,
+        )
+          .map(([f, h]) => `${f} ${h}`)
+          .join(', ')}; at most ${Object.entries(MAX_HORIZON)
+          .map(([f, h]) => `${f} ${h}`)
+          .join(', ')}). \`horizonDays\` (7-365) is the older form of a daily horizon.`,
         ...secured,
         body: Type.Optional(
           Type.Object(
-            { horizonDays: Type.Optional(Type.Integer({ minimum: 7, maximum: 365, default: 84 })) },
+            {
+              frequency: Type.Optional(FrequencySchema),
+              horizon: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_HORIZON.day })),
+              horizonDays: Type.Optional(Type.Integer({ minimum: 7, maximum: 365 })),
+            },
             { additionalProperties: false },
           ),
         ),
         response: { 202: Run, ...errorResponses },
       },
     },
-    async (request, reply) =>
-      reply.status(202).send(await forecastRuns.requestRun(request.user, request.body?.horizonDays ?? 84)),
+    async (request, reply) => {
+      const body = request.body ?? {};
+      if (body.horizonDays !== undefined && (body.frequency ?? 'day') !== 'day') {
+        throw new CodedError(
+          ErrorCodes.VALIDATION_FAILED,
+          'horizonDays is for daily runs: give horizon in periods',
+          400,
+        );
+      }
+      const horizon = body.horizon ?? body.horizonDays;
+      return reply
+        .status(202)
+        .send(await forecastRuns.requestRun(request.user, { frequency: body.frequency, horizon }));
+    },
   );
 
   fastify.get(
@@ -354,18 +399,23 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   ) => {
     const s = await forecastRuns.getSeries(user, runId, level, key);
     const run = await forecastRuns.getRun(user, runId);
-    const to = run.historyTo ?? undefined;
+    // History up to the day before the first forecast period (a partial last period was not modelled).
+    const to = s.days[0]
+      ? new Date(Date.parse(`${s.days[0]}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10)
+      : (run.historyTo ?? undefined);
     const from =
       to && historyDays
         ? new Date(Math.max(Date.parse(run.historyFrom ?? to), Date.parse(to) - (historyDays - 1) * 86_400_000))
             .toISOString()
             .slice(0, 10)
         : undefined;
-    const history = to ? await demand.series(user, level, key, { from, to }) : [];
+    const history = to ? await demand.series(user, level, key, { from, to, interval: s.frequency }) : [];
     return {
       level: s.level,
       key: s.key,
       model: s.model,
+      frequency: s.frequency,
+      selection: s.selection as Static<typeof Selection> | null,
       scores: s.scores,
       candidates: s.candidates,
       history,
@@ -434,13 +484,16 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       preHandler: brandOnly,
       schema: {
         tags: ['demand'],
-        summary: "Turn a product's forecast into a draft custom order: quantities by variant and week",
+        summary: "Turn a product's forecast into a draft custom order: quantities by variant and period",
+        description:
+          'Periods follow the run: whole ISO weeks for daily and weekly runs, months or quarters for monthly and quarterly ones (each due in the ISO week it starts in). `periods` counts them; `weeks` is its older name.',
         ...secured,
         params: IdParam('runId'),
         body: Type.Object(
           {
             productId: Key,
             weeks: Type.Optional(Type.Integer({ minimum: 1, maximum: 52 })),
+            periods: Type.Optional(Type.Integer({ minimum: 1, maximum: 104 })),
             basis: Type.Optional(Type.Union([Type.Literal('point'), Type.Literal('upper80')])),
             targetPriceMinor: Type.Optional(Type.Integer({ minimum: 0 })),
             currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
