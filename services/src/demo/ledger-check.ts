@@ -44,12 +44,15 @@ async function blockCodes(ledger: Ledger, from: number, to: number): Promise<Rec
 
 export async function checkDemoOnLedger(eventCount: number): Promise<LedgerCheckSummary> {
   const started = Date.now();
-  const config = loadConfig({ port: 0 });
-  const platform = await openPlatform(config);
-  const app = await buildApp(platform);
+  // The demo signs in as the demo users, which exist only in demo mode.
+  const config = loadConfig({ port: 0, demo: true });
   let from = 0;
   let to = 0;
+  let platform: Awaited<ReturnType<typeof openPlatform>> | undefined;
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   try {
+    platform = await openPlatform(config);
+    app = await buildApp(platform);
     const address = await app.listen({ port: 0, host: '127.0.0.1' });
     const ledger = platform.ledger;
     from = await ledger.height();
@@ -87,13 +90,17 @@ export async function checkDemoOnLedger(eventCount: number): Promise<LedgerCheck
       error: (err as Error).stack ?? String(err),
     };
   } finally {
-    await app.close();
-    await platform.close();
+    await app?.close();
+    await platform?.close();
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  // fabric-shim installs an uncaughtException handler that only logs: without this, a failure outside the
+  // check would end the process with status 0 and no summary, and fabric:check would pass on nothing.
+  process.exitCode = 1;
   const summary = await checkDemoOnLedger(Number(process.env.DEMO_EVENT_COUNT ?? 120));
-  console.log(JSON.stringify(summary));
+  // On a line of its own, so the summary is found whatever the logs printed before it.
+  console.log(`\n${JSON.stringify(summary)}`);
   process.exit(summary.ok ? 0 : 1);
 }
