@@ -168,6 +168,8 @@ const config = loadConfig({
   dataDir,
   logLevel: 'warn',
   anchorBatchSize: Number(opt['anchor-batch']),
+  // A throwaway database: demo mode gives the platform its service users without a bootstrapped administrator.
+  demo: true,
 });
 const logger = pino({ level: 'warn' });
 const platform = await openPlatform(config, { logger, workers: false });
