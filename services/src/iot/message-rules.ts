@@ -1,4 +1,4 @@
-import { type DeviceEventType, DeviceEventTypes } from '@c2m/shared';
+import { DeviceEventTypes } from '@c2m/shared';
 
 // ES2024 string methods, present in Node 20 (V8 11.3) but not in this project's TypeScript lib setting.
 declare global {
@@ -124,15 +124,6 @@ export function keysSorted(value: unknown): boolean {
     }
   }
   return true;
-}
-
-export interface BodyShape {
-  readonly v: 1;
-  readonly deviceId: string;
-  readonly seq: number;
-  readonly time: string;
-  readonly type: DeviceEventType;
-  readonly data: Readonly<Record<string, unknown>>;
 }
 
 /**
