@@ -169,6 +169,7 @@ export function createIngest(deps: IngestDeps) {
   const maxDeferrals = deps.maxDeferrals ?? 10;
   const metrics = createIngestMetrics();
   let verifier: ReturnType<typeof threadVerifier> | undefined;
+  const owners = new Map<string, string>();
   const classify = createClassifier({
     registry: deps.registry,
     topicRoot: deps.topicRoot,
@@ -176,8 +177,15 @@ export function createIngest(deps: IngestDeps) {
     maxPastSkewMs: deps.maxPastSkewMs ?? 24 * 3600_000,
     maxFutureSkewMs: deps.maxFutureSkewMs ?? 120_000,
     workOrderOwners: async (ids) => {
-      const { rows } = await deps.pool.query('SELECT id, factory_msp FROM work_orders WHERE id = ANY($1)', [ids]);
-      return new Map(rows.map((r) => [r.id as string, r.factory_msp as string]));
+      // A work order's factory never changes, so owners found once are kept: a busy line names the same work
+      // order in every batch. Ids not found are asked again (the work order may be accepted a moment later).
+      const missing = ids.filter((id) => !owners.has(id));
+      if (missing.length > 0) {
+        const { rows } = await deps.pool.query('SELECT id, factory_msp FROM work_orders WHERE id = ANY($1)', [missing]);
+        if (owners.size + rows.length > 100_000) owners.clear();
+        for (const r of rows) owners.set(r.id as string, r.factory_msp as string);
+      }
+      return owners;
     },
     verify: async (items) =>
       verifier ? verifier.verify(items) : items.map((i) => verifyDeviceSignature(i.envelope, i.device.publicKey)),

@@ -88,21 +88,6 @@ export function createTraceService(deps: TraceDeps) {
     return rows.map((r) => ({ hour: iso(r.hour), units: Number(r.units) }));
   }
 
-  async function anchors(limit = 100) {
-    const { rows } = await pool.query(`SELECT * FROM batches ORDER BY created_at DESC LIMIT $1`, [limit]);
-    return rows.map((b) => ({
-      batchId: b.batch_id as string,
-      factoryMspId: b.factory_msp as string,
-      merkleRoot: b.merkle_root as string,
-      eventCount: b.event_count as number,
-      firstEventTime: iso(b.first_event_time),
-      lastEventTime: iso(b.last_event_time),
-      status: b.status as AnchorStatus,
-      txId: (b.tx_id as string | null) ?? null,
-      blockNumber: b.block_number === null ? null : Number(b.block_number),
-    }));
-  }
-
   /** Server-side pinned trust: the consortium's CAs and the policy the embedded engine runs (its default). */
   function trust(): PinnedTrust {
     const caCertificates = deps.caCertificates();
@@ -303,7 +288,6 @@ export function createTraceService(deps: TraceDeps) {
   return {
     events,
     production,
-    anchors,
     buildProofBundle,
     verify,
     trust,
