@@ -14,6 +14,7 @@ export {
 } from './contracts/devices-contract.js';
 export type { OrgRecord } from './contracts/orgs-contract.js';
 export {
+  type LotRecord,
   type MilestoneRecord,
   type WorkOrderRecord,
   type WorkOrderStatus,

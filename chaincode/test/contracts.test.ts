@@ -39,6 +39,7 @@ describe('contract metadata as a peer loads it', () => {
       CommitWorkOrder: 'submit',
       AcceptWorkOrder: 'submit',
       RecordMilestone: 'submit',
+      StartProduction: 'submit',
       ReadWorkOrder: 'evaluate',
       ReadWorkOrderTerms: 'evaluate',
       ListWorkOrdersByFactory: 'evaluate',

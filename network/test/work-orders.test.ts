@@ -98,4 +98,34 @@ describe('work orders with private terms', () => {
       code: ErrorCodes.ACCESS_DENIED,
     });
   });
+
+  it('records the GS1 lots a factory starts production under, once, checked by the chaincode', async () => {
+    await workOrdersContract(net.ledger, net.brand).commitWorkOrder({
+      workOrderId: 'wo-lots',
+      orderId: 'o-1',
+      factoryMspId: Orgs.factory1,
+      terms: TERMS,
+    });
+    const f1 = workOrdersContract(net.ledger, net.factory1);
+    const lot = { gtin: '06941410000010', lot: 'L261207A', quantity: 500, serialFrom: 1, serialTo: 500 };
+    await assert.rejects(f1.startProduction('wo-lots', [lot]), { code: ErrorCodes.INVALID_STATE });
+    await f1.acceptWorkOrder('wo-lots');
+    await assert.rejects(f1.startProduction('wo-lots', [{ ...lot, gtin: '06941410000011' }]), {
+      code: ErrorCodes.VALIDATION_FAILED,
+    });
+    await assert.rejects(f1.startProduction('wo-lots', [{ ...lot, serialTo: 499 }]), {
+      code: ErrorCodes.VALIDATION_FAILED,
+    });
+    await assert.rejects(f1.startProduction('wo-lots', [{ ...lot, lot: 'has space' }]), {
+      code: ErrorCodes.VALIDATION_FAILED,
+    });
+    await assert.rejects(workOrdersContract(net.ledger, net.factory2).startProduction('wo-lots', [lot]), {
+      code: ErrorCodes.ACCESS_DENIED,
+    });
+    const started = await f1.startProduction('wo-lots', [lot]);
+    assert.deepEqual(started.record.lots, [lot]);
+    assert.equal(started.record.status, 'ACCEPTED');
+    await assert.rejects(f1.startProduction('wo-lots', [{ ...lot, lot: 'L2' }]), { code: ErrorCodes.INVALID_STATE });
+    assert.deepEqual((await f1.readWorkOrder('wo-lots')).lots, [lot]);
+  });
 });

@@ -30,6 +30,7 @@ export const LedgerEvents = {
   workOrderCommitted: 'WorkOrderCommitted',
   workOrderAccepted: 'WorkOrderAccepted',
   milestoneRecorded: 'MilestoneRecorded',
+  productionStarted: 'ProductionStarted',
   batchAnchored: 'BatchAnchored',
 } as const;
 

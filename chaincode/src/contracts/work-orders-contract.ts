@@ -44,6 +44,65 @@ export interface WorkOrderRecord {
   readonly revision: number;
   /** The CommitWorkOrder transaction; absent on records committed before it was kept. */
   readonly committedTxId?: string;
+  /** The GS1 lots (GTIN + lot, with their serial ranges) the factory produces under, from StartProduction on. */
+  readonly lots?: readonly LotRecord[];
+  readonly startedAt?: string;
+}
+
+/** A lot of one GTIN allocated to a work order, with the serial numbers its units carry (inclusive). */
+export interface LotRecord {
+  readonly gtin: string;
+  readonly lot: string;
+  readonly quantity: number;
+  readonly serialFrom: number;
+  readonly serialTo: number;
+}
+
+/** GS1 mod-10 check digit over all digits but the last. */
+function gs1CheckDigitOk(digits: string): boolean {
+  let sum = 0;
+  for (let i = digits.length - 2, w = 3; i >= 0; i--, w = 4 - w) sum += Number(digits[i]) * w;
+  return (10 - (sum % 10)) % 10 === Number(digits[digits.length - 1]);
+}
+
+/** GS1 AI (10) lot: 1 to 20 characters of GS1 AI encodable character set 82. */
+const LOT_PATTERN = /^[!%-?A-Z_a-z\x22]{1,20}$/;
+const MAX_LOTS = 100;
+
+function lotRecords(value: string): LotRecord[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    fail(ErrorCodes.VALIDATION_FAILED, 'lotsJson is not JSON');
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0 || parsed.length > MAX_LOTS) {
+    fail(ErrorCodes.VALIDATION_FAILED, `lotsJson must be an array of 1 to ${MAX_LOTS} lots`);
+  }
+  const seen = new Set<string>();
+  return parsed.map((l: unknown, i: number) => {
+    const o = (l && typeof l === 'object' ? l : {}) as Record<string, unknown>;
+    const gtin = o.gtin;
+    if (typeof gtin !== 'string' || !/^[0-9]{14}$/.test(gtin) || !gs1CheckDigitOk(gtin)) {
+      fail(ErrorCodes.VALIDATION_FAILED, `lots[${i}].gtin must be a GTIN-14 with a valid check digit`);
+    }
+    if (typeof o.lot !== 'string' || !LOT_PATTERN.test(o.lot)) {
+      fail(ErrorCodes.VALIDATION_FAILED, `lots[${i}].lot must be 1-20 characters of GS1 character set 82`);
+    }
+    const quantity = positiveInt(`lots[${i}].quantity`, o.quantity, 100_000_000);
+    const serialFrom = positiveInt(`lots[${i}].serialFrom`, o.serialFrom);
+    const serialTo = positiveInt(`lots[${i}].serialTo`, o.serialTo);
+    if (serialTo - serialFrom + 1 !== quantity) {
+      fail(
+        ErrorCodes.VALIDATION_FAILED,
+        `lots[${i}] serials ${serialFrom}-${serialTo} do not number ${quantity} units`,
+      );
+    }
+    const key = `${gtin}|${o.lot}`;
+    if (seen.has(key)) fail(ErrorCodes.VALIDATION_FAILED, `lot ${o.lot} of ${gtin} is listed twice`);
+    seen.add(key);
+    return { gtin, lot: o.lot, quantity, serialFrom, serialTo };
+  });
 }
 
 /** The status before each milestone; enforces PRODUCED → QC_PASSED → SHIPPED → DELIVERED after acceptance. */
@@ -172,6 +231,38 @@ export class WorkOrdersContract extends Contract {
       recordKey(ctx, KeyPrefixes.workOrder, wo.workOrderId),
       next,
       LedgerEvents.milestoneRecorded,
+    );
+  }
+
+  /**
+   * The factory starts production under GS1 lots: the work order records them once, while accepted and before
+   * any milestone, so every unit's serial and lot traces back to this record (a later call is refused).
+   */
+  @Transaction()
+  @Returns('string')
+  async StartProduction(ctx: Context, workOrderId: string, lotsJson: string): Promise<string> {
+    const by = caller(ctx);
+    const wo = await this.#load(ctx, workOrderId);
+    if (by.mspId !== wo.factoryMspId) {
+      fail(ErrorCodes.ACCESS_DENIED, `only ${wo.factoryMspId} may start work order ${wo.workOrderId}`);
+    }
+    if (wo.status !== WorkOrderStatuses.accepted) {
+      fail(ErrorCodes.INVALID_STATE, `work order ${wo.workOrderId} is ${wo.status}, not ${WorkOrderStatuses.accepted}`);
+    }
+    if (wo.lots && wo.lots.length > 0) {
+      fail(ErrorCodes.INVALID_STATE, `work order ${wo.workOrderId} already started production`);
+    }
+    const next: WorkOrderRecord = {
+      ...wo,
+      lots: lotRecords(lotsJson),
+      startedAt: txTime(ctx),
+      revision: wo.revision + 1,
+    };
+    return writeRecord(
+      ctx,
+      recordKey(ctx, KeyPrefixes.workOrder, wo.workOrderId),
+      next,
+      LedgerEvents.productionStarted,
     );
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { WorkOrderRecord } from '@c2m/chaincode';
+import type { LotRecord, WorkOrderRecord } from '@c2m/chaincode';
 import { canonicalJson, type Ledger, type LedgerIdentity, type Milestone, Orgs } from '@c2m/shared';
 import { type Committed, evaluateJson, type Paged, type PageOptions, pageArgs, submitCommitted } from './submit.js';
 
@@ -21,6 +21,8 @@ export interface WorkOrdersContract {
     milestone: Milestone,
     evidence: Record<string, unknown>,
   ): Promise<Committed<WorkOrderRecord>>;
+  /** By the work order's factory, once, while accepted: the GS1 lots (and serial ranges) it produces under. */
+  startProduction(workOrderId: string, lots: readonly LotRecord[]): Promise<Committed<WorkOrderRecord>>;
   readWorkOrder(workOrderId: string): Promise<WorkOrderRecord>;
   /** The private terms as stored (the brand and the factory only, on their own peer). */
   readTerms(workOrderId: string): Promise<string>;
@@ -54,6 +56,10 @@ export function workOrdersContract(ledger: Ledger, identity: LedgerIdentity): Wo
     recordMilestone: (workOrderId, milestone, evidence) =>
       submitCommitted(ledger, identity, 'WorkOrders:RecordMilestone', {
         arguments: [workOrderId, milestone, canonicalJson(evidence)],
+      }),
+    startProduction: (workOrderId, lots) =>
+      submitCommitted(ledger, identity, 'WorkOrders:StartProduction', {
+        arguments: [workOrderId, canonicalJson(lots)],
       }),
     readWorkOrder: (workOrderId) => evaluateJson(ledger, identity, 'WorkOrders:ReadWorkOrder', [workOrderId]),
     readTerms: async (workOrderId) =>

@@ -111,6 +111,9 @@ export async function createLedgerAccess(
     async recordMilestone(username, workOrderId, milestone, evidence) {
       return txRef(workOrdersContract(ledger, as(username)).recordMilestone(workOrderId, milestone, evidence));
     },
+    async startProduction(username, workOrderId, lots) {
+      return txRef(workOrdersContract(ledger, as(username)).startProduction(workOrderId, lots));
+    },
     async anchorBatch(username, a) {
       const r = await anchorsContract(ledger, as(username)).anchorBatch({
         batchId: a.batchId,

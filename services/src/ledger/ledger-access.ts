@@ -113,6 +113,12 @@ export interface LedgerAccess {
     milestone: Milestone,
     evidence: Record<string, unknown>,
   ): Promise<TxRef>;
+  /** By the work order's factory, once, while accepted: the lots its units carry. */
+  startProduction(
+    username: string,
+    workOrderId: string,
+    lots: readonly { gtin: string; lot: string; quantity: number; serialFrom: number; serialTo: number }[],
+  ): Promise<TxRef>;
   anchorBatch(
     username: string,
     anchor: {
