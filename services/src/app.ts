@@ -14,6 +14,7 @@ import authRoutes from './routes/auth.js';
 import demandRoutes from './routes/demand.js';
 import deviceRoutes from './routes/devices.js';
 import factoryRoutes from './routes/factories.js';
+import gs1Routes from './routes/gs1.js';
 import healthRoutes from './routes/health.js';
 import ledgerRoutes from './routes/ledger.js';
 import orderRoutes from './routes/orders.js';
@@ -96,6 +97,7 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
       await api.register(traceRoutes);
       await api.register(ledgerRoutes);
       await api.register(demandRoutes);
+      await api.register(gs1Routes);
     },
     { prefix: '/api' },
   );

@@ -10,6 +10,7 @@ import { createPool, ensureDatabase, migrate } from './db/database.js';
 import { createDemandService } from './demand/demand-service.js';
 import { createForecastPool } from './demand/forecast-pool.js';
 import { createForecastRuns } from './demand/forecast-runs.js';
+import { createIdentityService } from './epcis/identity-service.js';
 import { createDeviceBulk } from './iot/device-bulk.js';
 import { DeviceMessageRejections } from './iot/device-message.js';
 import { createDeviceRegistry } from './iot/device-registry.js';
@@ -119,6 +120,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     });
     ordersRef = orders;
     const milestones = createMilestones({ pool, ledger: ledgerAccess });
+    const gs1 = createIdentityService({ pool });
     const demand = createDemandService({ pool });
     const forecastPool = createForecastPool();
     closers.push(() => forecastPool.close());
@@ -257,6 +259,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       ledgerAccess,
       orders,
       milestones,
+      gs1,
       factories,
       demand,
       forecastRuns,

@@ -73,6 +73,26 @@ export function createLedgerOutbox(deps: OutboxDeps) {
     return tx;
   }
 
+  /** The lots a factory started a work order under, onto the ledger; a retry finds them there already. */
+  async function startProduction(
+    workOrderId: string,
+    payload: {
+      username: string;
+      lots: { gtin: string; lot: string; quantity: number; serialFrom: number; serialTo: number }[];
+    },
+  ) {
+    try {
+      return await ledger.startProduction(payload.username, workOrderId, payload.lots);
+    } catch (err) {
+      if (codeOf(err) !== ErrorCodes.INVALID_STATE) throw err;
+      const record = await ledger.readWorkOrder(payload.username, workOrderId);
+      const onLedger = (record.lots ?? []) as { gtin: string; lot: string }[];
+      const ours = payload.lots.map((l) => `${l.gtin}|${l.lot}`).sort();
+      if (JSON.stringify(onLedger.map((l) => `${l.gtin}|${l.lot}`).sort()) !== JSON.stringify(ours)) throw err;
+      return { txId: 'unknown', blockNumber: -1 };
+    }
+  }
+
   /** Processes one entry if it is still pending; safe to call from several places at once. */
   async function processEntry(id: number): Promise<void> {
     const client = await pool.connect();
@@ -92,6 +112,9 @@ export function createLedgerOutbox(deps: OutboxDeps) {
         switch (entry.kind) {
           case 'work-order':
             tx = await commitWorkOrder(entry.ref);
+            break;
+          case 'start-production':
+            tx = await startProduction(entry.ref, entry.payload);
             break;
           default:
             throw new Error(`unknown outbox kind ${entry.kind}`);

@@ -56,10 +56,13 @@ export async function up(pgm: MigrationBuilder): Promise<void> {
       quantity integer NOT NULL CHECK (quantity > 0),
       serial_from bigint NOT NULL CHECK (serial_from >= 0),
       serial_to bigint NOT NULL,
+      -- The next serial a commissioning event assigns; past serial_to the lot is used up (over-production).
+      next_serial bigint NOT NULL,
       created_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (work_order_id, gtin, lot),
       UNIQUE (gtin, lot),
-      CHECK (serial_to >= serial_from)
+      CHECK (serial_to >= serial_from),
+      CHECK (next_serial >= serial_from AND next_serial <= serial_to + 1)
     );
     CREATE TABLE gs1_serial_counters (
       gtin text PRIMARY KEY REFERENCES gs1_products(gtin),
