@@ -15,6 +15,14 @@ export {
   parsePossessionChallenge,
   possessionChallengeText,
 } from './domain.js';
+export { gs1CheckDigit, normaliseGs1Uri } from './epcis/dl-normalise.js';
+export {
+  documentEvents,
+  type EventHashOptions,
+  epcisEventHash,
+  eventHashPreImage,
+  type JsonLdContext,
+} from './epcis/event-hash.js';
 export { CodedError, codedMessage, type ErrorCode, ErrorCodes, parseCodedMessage } from './errors.js';
 export {
   type BlockSummary,
