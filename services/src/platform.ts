@@ -11,6 +11,7 @@ import { createDemandService } from './demand/demand-service.js';
 import { createForecastPool } from './demand/forecast-pool.js';
 import { createForecastRuns } from './demand/forecast-runs.js';
 import { createIdentityService } from './epcis/identity-service.js';
+import { createLogisticsFollower } from './epcis/logistics.js';
 import { createDeviceBulk } from './iot/device-bulk.js';
 import { DeviceMessageRejections } from './iot/device-message.js';
 import { createDeviceRegistry } from './iot/device-registry.js';
@@ -121,6 +122,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     ordersRef = orders;
     const milestones = createMilestones({ pool, ledger: ledgerAccess });
     const gs1 = createIdentityService({ pool });
+    const logistics = createLogisticsFollower({ pool, logger, record: milestones.record });
     const demand = createDemandService({ pool });
     const forecastPool = createForecastPool();
     closers.push(() => forecastPool.close());
@@ -168,6 +170,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       batchSize: config.anchorBatchSize,
       intervalMs: config.anchorIntervalMs,
       schedulers,
+      afterTick: [() => logistics.tick()],
     });
     closers.push(() => anchorer.close());
     const ingest = createIngest({
@@ -260,6 +263,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       orders,
       milestones,
       gs1,
+      logistics,
       factories,
       demand,
       forecastRuns,

@@ -81,7 +81,7 @@ export function createMilestones(deps: { pool: pg.Pool; ledger: LedgerAccess }) 
     user: AuthUser,
     workOrderId: string,
     milestone: Milestone,
-    input: { note?: string },
+    input: { note?: string; evidence?: Record<string, unknown> },
   ): Promise<MilestoneView> {
     const { rows } = await pool.query('SELECT * FROM work_orders WHERE id = $1', [workOrderId]);
     const wo = rows[0];
@@ -98,7 +98,7 @@ export function createMilestones(deps: { pool: pg.Pool; ledger: LedgerAccess }) 
         409,
       );
     }
-    const evidence: Record<string, unknown> = { note: input.note ?? '' };
+    const evidence: Record<string, unknown> = { ...input.evidence, note: input.note ?? '' };
     if (milestone === 'PRODUCED' || milestone === 'QC_PASSED') {
       const a = await anchoredEvidence(workOrderId);
       if (milestone === 'PRODUCED' && a.units < wo.quantity) {

@@ -49,6 +49,8 @@ export interface AnchorerDeps {
   readonly intervalMs: number;
   /** Keeps the anchoring tick's job scheduler in Redis, re-created if Redis loses it. */
   readonly schedulers: SchedulerKeeper;
+  /** Work that follows anchoring on the same tick (the EPCIS logistics follower); failures are logged. */
+  readonly afterTick?: readonly (() => Promise<unknown>)[];
 }
 
 /**
@@ -170,6 +172,9 @@ export function createAnchorer(deps: AnchorerDeps) {
   async function tick(): Promise<{ cut: number; anchored: number }> {
     const cut = await cutBatches();
     const anchored = await anchorPending();
+    for (const follow of deps.afterTick ?? []) {
+      await follow().catch((err) => deps.logger.warn({ err }, 'work after the anchoring tick failed'));
+    }
     return { cut, anchored };
   }
 
