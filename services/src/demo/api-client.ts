@@ -23,6 +23,9 @@ export class ApiSession {
   post<T>(path: string, body: unknown): Promise<T> {
     return request<T>(this.#baseUrl, 'POST', path, body, this.#token);
   }
+  put<T>(path: string, body: unknown): Promise<T> {
+    return request<T>(this.#baseUrl, 'PUT', path, body, this.#token);
+  }
 }
 
 export class ApiClient {

@@ -229,6 +229,51 @@ async function acceptedWorkOrder(
  * Demand signals and a first forecast follow. Safe to run again: every step
  * first looks at what already exists and stops there.
  */
+/** GS1 company prefixes of the demo orgs (made up, in China's 690-699 range). */
+const DEMO_PREFIXES: Record<string, string> = {
+  [Orgs.brand]: '6901234',
+  [Orgs.factory1]: '6941420',
+  [Orgs.factory2]: '6941430',
+};
+
+/**
+ * Product identity for the demo: prefixes, a GTIN per SKU of the brand, and for each factory a site with its
+ * lines as SGLNs, so device events land at a line and commission real serials. Safe to re-run: what exists
+ * is kept (409 answers are expected on a second run).
+ */
+async function demoIdentity(brand: ApiSession, factories: Record<string, ApiSession>, skus: readonly string[]) {
+  const ignoreConflict = (err: unknown) => {
+    if ((err as ApiError).status !== 409) throw err;
+  };
+  await brand.put('/api/gs1/company-prefix', { companyPrefix: DEMO_PREFIXES[Orgs.brand] });
+  for (const sku of skus) await brand.post('/api/gs1/products', { sku, name: `${DEMO_PRODUCT} ${sku}` });
+  for (const [mspId, session] of Object.entries(factories)) {
+    await session.put('/api/gs1/company-prefix', { companyPrefix: DEMO_PREFIXES[mspId] });
+    const { items } = await session.get<{ items: { uri: string; kind: string; line: string | null }[] }>(
+      '/api/gs1/locations',
+    );
+    let site = items.find((l) => l.kind === 'site');
+    if (!site)
+      site = await session.post<{ uri: string; kind: string; line: null }>('/api/gs1/locations', {
+        kind: 'site',
+        name: `${mspId} plant`,
+      });
+    const lines = new Set((DEMO_FLEETS[mspId] ?? []).map((d) => d.line));
+    for (const line of lines) {
+      if (items.some((l) => l.line === line)) continue;
+      await session
+        .post('/api/gs1/locations', {
+          kind: 'line',
+          name: line,
+          parentUri: site.uri,
+          extension: line.replace(/^line-/, ''),
+          line,
+        })
+        .catch(ignoreConflict);
+    }
+  }
+}
+
 export async function loadDemo(options: DemoOptions) {
   const { platform } = options;
   const log = platform.logger.child({ demo: true });
@@ -267,9 +312,27 @@ export async function loadDemo(options: DemoOptions) {
     log.info({ orderId: order.id }, 'demo: brand posted the order');
   }
   const orderId = order.id;
+  log.info('demo: GS1 identity (prefixes, GTINs per SKU, factory sites and lines)');
+  await demoIdentity(brand, factories, ['MCS-GRY-M', 'MCS-GRY-L', 'MCS-NVY-M']);
   const workOrder = await acceptedWorkOrder(platform, orderId, brand, factories, log);
   const workOrderId = workOrder.id;
   const factoryMspId = workOrder.factoryMspId;
+  const factorySession = factories[factoryMspId] as ApiSession;
+  const lots = await factorySession
+    .post<{ items: { gtin: string; lot: string; serialFrom: number; serialTo: number }[] }>(
+      `/api/work-orders/${workOrderId}/start`,
+      {},
+    )
+    .catch((err: ApiError) => {
+      // A work order from a demo run before lots existed is past starting: it keeps producing without them.
+      if (err.status !== 409) throw err;
+      log.warn({ workOrderId, err: err.message }, 'demo: the work order cannot start under lots');
+      return { items: [] };
+    });
+  log.info(
+    { workOrderId, lots: lots.items.map((l) => `${l.gtin}/${l.lot} #${l.serialFrom}-${l.serialTo}`) },
+    'demo: production started under GS1 lots',
+  );
   const devices = fleets.get(factoryMspId) ?? [];
   if (devices.length === 0) throw new Error(`demo: ${factoryMspId} has no demo devices to report production`);
 
