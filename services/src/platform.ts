@@ -49,7 +49,7 @@ export interface PlatformOptions {
  * tests use the same ones.
  */
 export async function openPlatform(config: Config, options: PlatformOptions = {}) {
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'c2m' } });
+  const logger = options.logger ?? createLogger(config.logLevel);
   const closers: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const c of closers.reverse()) await c().catch((err) => logger.warn({ err }, 'close failed'));
@@ -288,6 +288,29 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
 }
 
 export type Platform = Awaited<ReturnType<typeof openPlatform>>;
+
+/**
+ * JSON lines in production and wherever output is not a terminal (log shippers read them); readable, coloured
+ * lines for a person at a terminal in development (pino-pretty). LOG_FORMAT=json|pretty overrides.
+ */
+export function createLogger(level: string): Logger {
+  const format =
+    process.env.LOG_FORMAT ??
+    (process.env.NODE_ENV !== 'production' && process.env.NODE_ENV !== 'test' && process.stdout.isTTY
+      ? 'pretty'
+      : 'json');
+  if (format === 'pretty') {
+    return pino({
+      level,
+      base: { service: 'c2m' },
+      transport: {
+        target: 'pino-pretty',
+        options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' },
+      },
+    });
+  }
+  return pino({ level, base: { service: 'c2m' } });
+}
 
 /**
  * Prometheus samples. Counters that must survive restarts and add up across
