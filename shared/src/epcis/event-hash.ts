@@ -30,6 +30,18 @@
  * the services and the browser verifier; no dependency but the synchronous SHA-256 of proof/sha256.ts.
  */
 import { sha256Sync } from '../proof/sha256.js';
+import {
+  BIZ_STEPS,
+  BIZ_TRANSACTION_TYPES,
+  CBV_WEB_PREFIX,
+  COMPONENTS,
+  DISPOSITIONS,
+  ERROR_REASONS,
+  GS1_VOC_PREFIX,
+  MEASUREMENT_TYPES,
+  SENSOR_ALERT_TYPES,
+  SOURCE_DESTINATION_TYPES,
+} from './cbv-vocabulary.js';
 import { normaliseGs1Uri } from './dl-normalise.js';
 
 export type JsonLdContext = unknown;
@@ -158,34 +170,22 @@ function canonicalTime(text: string): string {
 // ---------------------------------------------------------------------------------------------------------------
 // JSON-LD bare names: `shipping` in bizStep means https://ref.gs1.org/cbv/BizStep-shipping (EPCIS 2.0 context).
 
-const BIZSTEPS =
-  'accepting arriving assembling collecting commissioning consigning creating_class_instance cycle_counting decommissioning departing destroying disassembling dispensing encoding entering_exiting holding inspecting installing killing loading other packing picking receiving removing repackaging repairing replacing reserving retail_selling sampling sensor_reporting shipping staging_outbound stock_taking stocking storing transporting unloading unpacking void_shipping';
-const DISPOSITIONS =
-  'active available completeness_verified completeness_inferred conformant container_closed container_open damaged destroyed dispensed disposed encoded expired in_progress in_transit inactive mismatch_instance mismatch_class mismatch_quantity needs_replacement no_pedigree_match non_conformant non_sellable_other partially_dispensed recalled reserved retail_sold returned sellable_accessible sellable_not_accessible stolen unavailable unknown';
-const BTTS = 'bol cert desadv inv pedigree po poc prodorder recadv rma testprd testres upevt';
-const SDTS = 'owning_party possessing_party location';
-const ERS = 'did_not_occur incorrect_data';
-const MEASUREMENTS =
-  'AbsoluteHumidity AbsorbedDose AbsorbedDoseRate Acceleration Radioactivity Altitude AmountOfSubstance AmountOfSubstancePerUnitVolume Angle AngularAcceleration AngularMomentum AngularVelocity Area Capacitance Conductance Conductivity Count Density Dimensionless DoseEquivalent DoseEquivalentRate DynamicViscosity ElectricCharge ElectricCurrent ElectricCurrentDensity ElectricFieldStrength Energy Exposure Force Frequency Illuminance Inductance Irradiance KinematicViscosity Length LinearMomentum Luminance LuminousFlux LuminousIntensity MagneticFlux MagneticFluxDensity MagneticVectorPotential Mass MassConcentration MassFlowRate MassPerAreaTime MemoryCapacity MolalityOfSolute MolarEnergy MolarMass MolarVolume Power Pressure RadiantFlux RadiantIntensity RelativeHumidity Resistance Resistivity SolidAngle SpecificVolume Speed SurfaceDensity SurfaceTension Temperature Time Torque Voltage Volume VolumeFlowRate VolumeFraction VolumetricFlux Wavenumber';
-const COMPONENTS =
-  'x y z axial_distance azimuth height spherical_radius polar_angle elevation_angle easting northing latitude longitude altitude';
-
-const CBV = 'https://ref.gs1.org/cbv/';
-const GS1_VOC = 'https://gs1.org/voc/';
-const table = (words: string, base: string): Map<string, string> => new Map(words.split(' ').map((w) => [w, base + w]));
+const CBV = CBV_WEB_PREFIX;
+const GS1_VOC = GS1_VOC_PREFIX;
+const table = (words: readonly string[], base: string): Map<string, string> => new Map(words.map((w) => [w, base + w]));
 
 /** The bare names the EPCIS 2.0 JSON-LD context defines, per (scope, field). */
 const VOCAB: Record<string, Map<string, string>> = {
-  'event.bizStep': table(BIZSTEPS, `${CBV}BizStep-`),
+  'event.bizStep': table(BIZ_STEPS, `${CBV}BizStep-`),
   'event.disposition': table(DISPOSITIONS, `${CBV}Disp-`),
   'persistentDisposition.set': table(DISPOSITIONS, `${CBV}Disp-`),
   'persistentDisposition.unset': table(DISPOSITIONS, `${CBV}Disp-`),
-  'bizTransactionList.type': table(BTTS, `${CBV}BTT-`),
-  'sourceList.type': table(SDTS, `${CBV}SDT-`),
-  'destinationList.type': table(SDTS, `${CBV}SDT-`),
-  'errorDeclaration.reason': table(ERS, `${CBV}ER-`),
-  'sensorReport.type': table(MEASUREMENTS, GS1_VOC),
-  'sensorReport.exception': table('ALARM_CONDITION ERROR_CONDITION', GS1_VOC),
+  'bizTransactionList.type': table(BIZ_TRANSACTION_TYPES, `${CBV}BTT-`),
+  'sourceList.type': table(SOURCE_DESTINATION_TYPES, `${CBV}SDT-`),
+  'destinationList.type': table(SOURCE_DESTINATION_TYPES, `${CBV}SDT-`),
+  'errorDeclaration.reason': table(ERROR_REASONS, `${CBV}ER-`),
+  'sensorReport.type': table(MEASUREMENT_TYPES, GS1_VOC),
+  'sensorReport.exception': table(SENSOR_ALERT_TYPES, GS1_VOC),
   'sensorReport.component': table(COMPONENTS, `${CBV}Comp-`),
 };
 /** Fields whose values are IRIs in the EPCIS context (compact IRIs such as `cbv:…` expand there). */
