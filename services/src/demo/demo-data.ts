@@ -247,6 +247,10 @@ async function demoIdentity(brand: ApiSession, factories: Record<string, ApiSess
   };
   await brand.put('/api/gs1/company-prefix', { companyPrefix: DEMO_PREFIXES[Orgs.brand] });
   for (const sku of skus) await brand.post('/api/gs1/products', { sku, name: `${DEMO_PRODUCT} ${sku}` });
+  const own = await brand.get<{ items: { kind: string }[] }>('/api/gs1/locations');
+  if (!own.items.some((l) => l.kind === 'warehouse')) {
+    await brand.post('/api/gs1/locations', { kind: 'warehouse', name: 'Brand DC, Hangzhou' }).catch(ignoreConflict);
+  }
   for (const [mspId, session] of Object.entries(factories)) {
     await session.put('/api/gs1/company-prefix', { companyPrefix: DEMO_PREFIXES[mspId] });
     const { items } = await session.get<{ items: { uri: string; kind: string; line: string | null }[] }>(
