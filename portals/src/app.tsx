@@ -7,6 +7,7 @@ import { useSession } from './lib/session';
 import { AllocationPage } from './pages/allocation-page';
 import { BrandPortal } from './pages/brand-portal';
 import { CertifierPortal } from './pages/certifier-portal';
+import { EpcisPage } from './pages/epcis-page';
 import { FactoryPortal } from './pages/factory-portal';
 import { FactoryProfilePage } from './pages/factory-profile-page';
 import { FinancierPortal } from './pages/financier-portal';
@@ -29,10 +30,12 @@ function LoggedIn() {
   // A portal's own sub-pages (only the brand's forecasts so far) are `#/{portal}/{page}`.
   const subPages: Partial<Record<string, () => React.JSX.Element>> =
     home === 'brand'
-      ? { forecast: ForecastPage, allocations: AllocationPage }
+      ? { forecast: ForecastPage, allocations: AllocationPage, events: EpcisPage }
       : home === 'factory'
-        ? { profile: FactoryProfilePage }
-        : {};
+        ? { profile: FactoryProfilePage, events: EpcisPage }
+        : home === 'financier'
+          ? { events: EpcisPage }
+          : {};
   const sub = route.startsWith(`${home}/`) ? route.slice(home.length + 1) : '';
   const SubPage = subPages[sub];
 
@@ -50,6 +53,7 @@ function LoggedIn() {
       <main className="main">
         {home === 'brand' && <BrandNav current={sub} />}
         {home === 'factory' && <FactoryNav current={sub} />}
+        {home === 'financier' && <FinancierNav current={sub} />}
         <Page />
       </main>
     </OrgsProvider>
@@ -73,6 +77,9 @@ function BrandNav({ current }: { current: string }) {
       >
         {t('dispatch.allocNav')}
       </a>
+      <a href="#/brand/events" style={{ fontWeight: current === 'events' ? 600 : 400 }} data-testid="nav-events">
+        {t('epcis.nav')}
+      </a>
     </nav>
   );
 }
@@ -86,6 +93,23 @@ function FactoryNav({ current }: { current: string }) {
       </a>
       <a href="#/factory/profile" style={{ fontWeight: current === 'profile' ? 600 : 400 }} data-testid="nav-profile">
         {t('dispatch.profileNav')}
+      </a>
+      <a href="#/factory/events" style={{ fontWeight: current === 'events' ? 600 : 400 }} data-testid="nav-events">
+        {t('epcis.nav')}
+      </a>
+    </nav>
+  );
+}
+
+function FinancierNav({ current }: { current: string }) {
+  const { t } = useTranslation();
+  return (
+    <nav data-testid="financier-nav" style={{ display: 'flex', gap: '1.25rem', marginBottom: '0.75rem' }}>
+      <a href="#/financier" style={{ fontWeight: current === '' ? 600 : 400 }}>
+        {t('financier.verify')}
+      </a>
+      <a href="#/financier/events" style={{ fontWeight: current === 'events' ? 600 : 400 }} data-testid="nav-events">
+        {t('epcis.nav')}
       </a>
     </nav>
   );
