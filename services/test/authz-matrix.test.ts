@@ -45,6 +45,17 @@ const RULES: Record<string, string> = {
   'POST /api/users/:username/enable': 'AFFFFFo',
   'POST /api/users/:username/reset-password': 'AFFFFFo',
 
+  // GS1 product identity (routes/gs1.ts): each org manages its own; only brands have SKUs, only factories start.
+  'GET /api/gs1/company-prefix': 'Aoooooo',
+  'PUT /api/gs1/company-prefix': 'AooooFo',
+  'GET /api/gs1/products': 'AoFFFFF',
+  'POST /api/gs1/products': 'AoFFFFF',
+  'GET /api/gs1/locations': 'Aoooooo',
+  'POST /api/gs1/locations': 'AooooFo',
+  'POST /api/gs1/sscc': 'AooooFo',
+  'GET /api/work-orders/:workOrderId/lots': 'Aoooooo',
+  'POST /api/work-orders/:workOrderId/start': 'AFooFFF',
+
   'GET /api/orders': 'AoFFoFo',
   'POST /api/orders': 'AoFFFFF',
   'GET /api/orders/:orderId': 'AoFFoFo',
