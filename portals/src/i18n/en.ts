@@ -395,6 +395,19 @@ export const en = {
       'Its signature, its Merkle path to an anchor endorsed on the ledger and, for device events, the device signature and certification all check out in this browser.',
     count: '{{count}} events shown (newest first)',
   },
+  production: {
+    title: 'Production',
+    workOrder: 'Work order',
+    produced: 'Produced / ordered',
+    lots: 'GS1 lots and serials',
+    notStarted: 'not started',
+    start: 'Start production',
+    started: 'Production started under lot {{lots}}: serials allocated and recorded on the ledger.',
+    record: 'Record {{milestone}}',
+    recorded: '{{milestone}} recorded on the ledger.',
+    over: '+{{units}} over-production (not counted)',
+    milestones: { PRODUCED: 'produced', QC_PASSED: 'QC passed', SHIPPED: 'shipped', DELIVERED: 'delivered' },
+  },
 };
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };

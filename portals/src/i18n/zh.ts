@@ -390,4 +390,17 @@ export const zh: Translation = {
       '事件签名、到账本上已背书锚定的默克尔路径，以及设备事件的设备签名和认证状态，均已在此浏览器中核验通过。',
     count: '显示 {{count}} 条事件（最新在前）',
   },
+  production: {
+    title: '生产',
+    workOrder: '生产工单',
+    produced: '已产 / 订购',
+    lots: 'GS1 批次与序列号',
+    notStarted: '未开工',
+    start: '开工生产',
+    started: '已按批次 {{lots}} 开工：序列号已分配并记录上链。',
+    record: '记录“{{milestone}}”',
+    recorded: '“{{milestone}}”已记录上链。',
+    over: '超产 +{{units}}（不计入）',
+    milestones: { PRODUCED: '生产完成', QC_PASSED: '质检通过', SHIPPED: '已发货', DELIVERED: '已交付' },
+  },
 };
