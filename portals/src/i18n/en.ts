@@ -408,6 +408,22 @@ export const en = {
     over: '+{{units}} over-production (not counted)',
     milestones: { PRODUCED: 'produced', QC_PASSED: 'QC passed', SHIPPED: 'shipped', DELIVERED: 'delivered' },
   },
+  orderActions: {
+    waiting:
+      'No factory could take this order yet (last tried {{at}}): none with the category, certificates, certified devices and free capacity before the due date. A later due date, a larger quantity or fewer required certificates make it dispatchable; it is retried whenever capacity or certifications change.',
+    edit: 'Edit',
+    cancel: 'Cancel order',
+    cancelled: 'Order cancelled; open offers withdrawn.',
+    confirmDelivery: 'Confirm delivery',
+    delivered: 'Delivery confirmed on the ledger.',
+    close: 'Close order',
+    closed: 'Order closed.',
+    dueDate: 'Due date',
+    price: 'Target unit price',
+    shipTo: 'Ship to',
+    save: 'Save',
+    saved: 'Order updated (a new version); dispatch reconsiders it.',
+  },
 };
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };

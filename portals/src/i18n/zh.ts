@@ -403,4 +403,20 @@ export const zh: Translation = {
     over: '超产 +{{units}}（不计入）',
     milestones: { PRODUCED: '生产完成', QC_PASSED: '质检通过', SHIPPED: '已发货', DELIVERED: '已交付' },
   },
+  orderActions: {
+    waiting:
+      '暂无工厂可承接此订单（最近一次尝试：{{at}}）：没有同时具备该品类、所需认证、已认证设备且在交期前有空闲产能的工厂。推迟交期、增加数量或减少认证要求可使其可派发；产能或认证变化时系统会自动重试。',
+    edit: '修改',
+    cancel: '取消订单',
+    cancelled: '订单已取消，未决报价已撤回。',
+    confirmDelivery: '确认收货',
+    delivered: '收货已在账本上确认。',
+    close: '关闭订单',
+    closed: '订单已关闭。',
+    dueDate: '交期',
+    price: '目标单价',
+    shipTo: '收货地址',
+    save: '保存',
+    saved: '订单已更新（新版本），将重新派发。',
+  },
 };
