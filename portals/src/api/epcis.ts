@@ -3,32 +3,12 @@
 
 import type { ApiClient } from './client';
 import type { ProofBundle } from './index';
+import type { ApiResponse } from './openapi';
 
-export interface Gs1Location {
-  uri: string;
-  gln: string;
-  extension: string;
-  kind: string;
-  name: string;
-  parentUri: string | null;
-  line: string | null;
-}
-export interface Gs1Product {
-  gtin: string;
-  sku: string;
-  name: string;
-  uri: string;
-}
-export interface WorkOrderLot {
-  gtin: string;
-  lot: string;
-  quantity: number;
-  serialFrom: number;
-  serialTo: number;
-  nextSerial: number;
-  uri: string;
-  firstSerialUri: string;
-}
+// GS1 identity types come from the services' OpenAPI document (openapi.gen.ts), so they cannot drift.
+export type Gs1Location = ApiResponse<'/api/gs1/locations', 'get'>['items'][number];
+export type Gs1Product = ApiResponse<'/api/gs1/products', 'get'>['items'][number];
+export type WorkOrderLot = ApiResponse<'/api/work-orders/{workOrderId}/lots', 'get'>['items'][number];
 
 /** One EPCIS 2.0 event as the query answers it (JSON-LD; user extensions such as `c2m:` kept). */
 export interface EpcisEvent {
