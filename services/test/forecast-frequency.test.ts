@@ -97,7 +97,10 @@ describe('forecasting at each frequency', () => {
   }
 
   test('short series: fewer origins and a shorter backtest, then the calibration fallback; never nothing', () => {
-    assert.deepEqual(backtestPlan(40, 8, 'quarter', 4), { origins: [12, 16, 20, 24, 28, 32], h: 8 });
+    assert.deepEqual(backtestPlan(40, 8, 'quarter', 4), { origins: [25, 26, 27, 28, 29, 30, 31, 32], h: 8 });
+    assert.deepEqual(backtestPlan(100, 12, 'month', 12).origins, [78, 80, 82, 84, 86, 88], 'two months apart');
+    assert.deepEqual(backtestPlan(30, 8, 'quarter', 4).origins, [15, 16, 17, 18, 19, 20, 21, 22]);
+    assert.deepEqual(backtestPlan(20, 8, 'quarter', 4).origins, [10, 11, 12], 'as many as fit');
     assert.deepEqual(backtestPlan(14, 8, 'quarter', 4), { origins: [10], h: 4 }, 'h shortened to fit one origin');
     assert.deepEqual(backtestPlan(9, 8, 'quarter', 4).origins, [], 'too short for any backtest');
     const y = seasonalSeries(14, 4, 3);
@@ -136,6 +139,7 @@ describe('determinism', () => {
     'mstl_ets',
     'theta',
     'arima',
+    'sarima',
     'prophet',
     'croston',
     'tsb',
