@@ -137,6 +137,8 @@ async function benchFrequency(
     ),
   );
   const t0 = performance.now();
+  // CPU time of the process (the worker threads included): what the series cost whatever else the machine runs.
+  const cpu0 = process.cpuUsage();
   const results: SeriesForecastResult[] = await Promise.all(
     windows.map((w) =>
       pool.forecast({
@@ -153,6 +155,8 @@ async function benchFrequency(
     ),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   // Single models the platform does not fit by default at this frequency (AutoARIMA; Prophet at quarterly, and
   // at monthly without the festivals), refitted outside the timing so the best single model is still the best
   // of all of them. No backtest: zero origins.
@@ -259,6 +263,9 @@ async function benchFrequency(
       bySpan,
       seconds: Number(seconds.toFixed(1)),
       seriesPerSecond: Number((rows.length / seconds).toFixed(2)),
+      cpuMsPerSeries: Math.round((1000 * cpuSeconds) / rows.length),
+      // With the pool's threads on otherwise idle cores: threads / CPU seconds per series.
+      seriesPerSecondIdle: Number(((pool.threads * rows.length) / cpuSeconds).toFixed(2)),
       models,
       loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
     },
@@ -300,13 +307,13 @@ async function main() {
     return;
   }
   console.log(
-    '\n| frequency | windows | MASE (choice) | best single | seasonal naive | ratio to naive | 80% cover | 95% cover | series/s |',
+    '\n| frequency | windows | MASE (choice) | best single | seasonal naive | ratio to naive | 80% cover | 95% cover | series/s | CPU ms/series | series/s on idle cores |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const { summary: s } of out) {
     const best = s.bestSingle ? `${s.bestSingle.mase} (${s.bestSingle.model})` : '-';
     console.log(
-      `| ${s.frequency} | ${s.windows} | ${s.mase} | ${best} | ${s.seasonalNaiveMase} | ${s.ratioToSeasonalNaive} | ${s.coverage80} | ${s.coverage95} | ${s.seriesPerSecond} |`,
+      `| ${s.frequency} | ${s.windows} | ${s.mase} | ${best} | ${s.seasonalNaiveMase} | ${s.ratioToSeasonalNaive} | ${s.coverage80} | ${s.coverage95} | ${s.seriesPerSecond} | ${s.cpuMsPerSeries} | ${s.seriesPerSecondIdle} |`,
     );
   }
 }
