@@ -53,7 +53,7 @@ export interface SeriesForecastOptions {
 export const SelectionMethods = {
   /** Lowest mean MASE over rolling-origin backtests. */
   backtest: 'backtest',
-  /** Too short for any backtest: AutoETS, which picks its form by AICc (TSB if intermittent). */
+  /** Too short for any backtest: MSTL-ETS, AutoETS by AICc on the STL-adjusted series (TSB if intermittent). */
   informationCriterion: 'information_criterion',
 } as const;
 export type SelectionMethod = (typeof SelectionMethods)[keyof typeof SelectionMethods];
@@ -259,15 +259,12 @@ export function forecastSeries(options: SeriesForecastOptions): SeriesForecastRe
     }
   }
   // The combination: the median of the best few by backtest. Seasonal naive is the baseline, not a member.
-  // Prophet joins at daily and weekly frequency, where it models the calendar (weekdays, holidays) the others
-  // cannot (on the weekly bench the median with it scored 0.90 against 0.95 without); at monthly frequency
-  // its MAP fit on a few dozen points follows trend changepoints too far (the median with it was 5% worse).
+  // Prophet is one where it is a candidate: at daily and weekly frequency it models the calendar (weekdays,
+  // holidays) the others cannot (on the weekly bench the median with it scored 0.90 against 0.95 without), and
+  // at monthly frequency it is a candidate only for Spring Festival's month shift, which it alone sees (see
+  // defaultCandidates; on the monthly bench, without the festivals, the median with it was 1% worse).
   const eligible = scored
-    .filter(
-      (s) =>
-        s.model !== ModelNames.seasonalNaive &&
-        (s.model !== ModelNames.prophet || frequency === 'day' || frequency === 'week'),
-    )
+    .filter((s) => s.model !== ModelNames.seasonalNaive)
     .sort((a, b) => a.scores.mase - b.scores.mase);
   const members = eligible.slice(0, Math.max(0, options.combine ?? 3));
   let combination: Scored | undefined;
