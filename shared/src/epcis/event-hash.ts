@@ -49,6 +49,11 @@ export type JsonLdContext = unknown;
 export interface EventHashOptions {
   /** Top-level event fields left out of the hash (the reference's `ignoreFields`). */
   ignoreFields?: readonly string[];
+  /**
+   * SHA-256 to use (default: the synchronous pure-TypeScript one, which runs everywhere). Node callers
+   * hashing thousands of events can pass node:crypto's, e.g. (b) => createHash('sha256').update(b).digest().
+   */
+  sha256?: (data: Uint8Array) => Uint8Array;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -84,24 +89,10 @@ function cmpStr(a: string, b: string): number {
   return a.length - b.length;
 }
 
-function cmpNode(a: Node, b: Node): number {
-  return cmpStr(a.name, b.name) || cmpStr(a.text, b.text) || cmpItems(a.children, b.children);
-}
-
-function cmpItems(a: Item[], b: Item[]): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (isNode(x) && isNode(y)) {
-      const c = cmpNode(x, y);
-      if (c !== 0) return c;
-    }
-  }
-  return a.length - b.length;
-}
-
-const sortStrings = (values: string[]): string[] => values.sort(cmpStr);
+const NON_BMP_ORDER = /[\uD800-\uFFFF]/;
+/** Sorts in Python's order; the engine's (faster) UTF-16 order is the same unless a value has U+D800..U+FFFF. */
+const sortStrings = (values: string[]): string[] =>
+  values.length < 2 ? values : values.some((v) => NON_BMP_ORDER.test(v)) ? values.sort(cmpStr) : values.sort();
 
 // ---------------------------------------------------------------------------------------------------------------
 // Value canonicalisation
@@ -160,9 +151,8 @@ function canonicalTime(text: string): string {
   if (rest > 500 || (rest === 500 && ms % 2 === 1)) ms += 1;
   // Without a zone the reference uses its machine's zone; UTC here (a deterministic choice).
   const offsetMin = m[9] === undefined ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11] ?? 0));
-  const date = new Date(0);
-  date.setUTCFullYear(y, mo - 1, d);
-  date.setUTCHours(h, mi - offsetMin, s, ms);
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi - offsetMin, s, ms));
+  if (y < 100) date.setUTCFullYear(date.getUTCFullYear() - 1900); // Date.UTC reads 0..99 as 1900..1999
   const iso = date.toISOString();
   return iso.length === 24 ? iso : text;
 }
@@ -233,11 +223,11 @@ function expandedWebVocabulary(event: unknown, prefixes: Map<string, string>, do
     if (typeof value === 'string') {
       const vocab = VOCAB[`${scope}.${field}`];
       let expanded: string | undefined = vocab?.get(value);
-      if (expanded === undefined && (vocab !== undefined || IRI_FIELDS.has(field))) {
+      if (expanded === undefined && value.includes(':') && (vocab !== undefined || IRI_FIELDS.has(field))) {
         expanded = expandCurie(value, prefixes);
       }
       const full = expanded ?? value;
-      if (WEB_VOCAB_PREFIXES.some((p) => full.startsWith(p))) found.add(full);
+      if (full.charCodeAt(0) === 104 /* h */ && WEB_VOCAB_PREFIXES.some((p) => full.startsWith(p))) found.add(full);
       return;
     }
     if (Array.isArray(value)) {
@@ -246,9 +236,11 @@ function expandedWebVocabulary(event: unknown, prefixes: Map<string, string>, do
     }
     if (value !== null && typeof value === 'object') {
       const inner = CHILD_SCOPE[`${scope}.${field}`] ?? (scope === '' ? 'event' : 'other');
-      for (const [k, v] of Object.entries(value)) {
+      const obj = value as Record<string, unknown>;
+      for (const k in obj) {
+        if (!Object.hasOwn(obj, k)) continue;
         if (!k.includes(':') && !k.startsWith('@') && !KNOWN_TERMS.has(k) && !docTerms.has(k)) continue;
-        visit(v, inner, k);
+        visit(obj[k], inner, k);
       }
     }
   };
@@ -256,25 +248,26 @@ function expandedWebVocabulary(event: unknown, prefixes: Map<string, string>, do
   return found;
 }
 
-function replaceBareNames(value: unknown, expanded: Set<string>): unknown {
-  if (typeof value === 'string') {
-    let match: string | undefined;
-    let count = 0;
-    for (const e of expanded) {
-      if (e.endsWith(`-${value}`) || e.endsWith(`/${value}`)) {
-        match = e;
-        count++;
+/** The replacement of one string value (see expandedWebVocabulary), applied while the tree is built. */
+function bareNameReplacer(expanded: Set<string>): (value: string) => string {
+  if (expanded.size === 0) return (value) => value;
+  const memo = new Map<string, string>();
+  return (value) => {
+    let out = memo.get(value);
+    if (out === undefined) {
+      let count = 0;
+      out = value;
+      for (const e of expanded) {
+        if (e.endsWith(`-${value}`) || e.endsWith(`/${value}`)) {
+          out = e;
+          count++;
+        }
       }
+      if (count !== 1) out = value;
+      memo.set(value, out);
     }
-    return count === 1 ? match : value;
-  }
-  if (Array.isArray(value)) return value.map((v) => replaceBareNames(v, expanded));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = replaceBareNames(v, expanded);
     return out;
-  }
-  return value;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -296,7 +289,15 @@ function pyStr(value: unknown): string {
 }
 
 class TreeBuilder {
-  constructor(private readonly namespaces: Map<string, string>) {}
+  constructor(
+    private readonly namespaces: Map<string, string>,
+    private readonly bare: (value: string) => string,
+  ) {}
+
+  /** Python's str() of a JSON scalar after the bare-name replacement (strings only). */
+  private scalar(value: unknown): string {
+    return typeof value === 'string' ? this.bare(value) : pyStr(value);
+  }
 
   /** `example:field` -> `{http://ns.example.com/epcis/}field` for keys, `http://ns.example.com/epcis/field` for values. */
   private expandPrefix(text: string, isValue: boolean): string {
@@ -309,21 +310,22 @@ class TreeBuilder {
 
   build(json: unknown, ignore: readonly string[] = []): Node {
     if (Array.isArray(json)) {
-      const node: Node = { name: '', text: '', children: json.map((c) => this.build(c)) };
-      if (!UNORDERED_MARKERS.some((m) => json.includes(m))) node.children.sort(cmpItemsOne);
-      return node;
+      // The reference sorts a list's (and an object's) children here unless they hold a bizTransaction, source
+      // or destination; every later step that could see that order sorts its output (or picks by name), so
+      // the sort is left out: same result, less work.
+      return { name: '', text: '', children: json.map((c) => this.build(c)) };
     }
     if (json !== null && typeof json === 'object') {
       const obj = json as Record<string, unknown>;
       const node: Node = {
-        name: 'type' in obj ? pyStr(obj.type) : '',
-        text: '#text' in obj ? pyStr(obj['#text']) : '',
+        name: 'type' in obj ? this.scalar(obj.type) : '',
+        text: '#text' in obj ? this.scalar(obj['#text']) : '',
         children: [],
       };
       for (const [rawKey, val] of Object.entries(obj)) {
         if (SKIPPED_KEYS.has(rawKey) || ignore.includes(rawKey)) continue;
         if (rawKey.startsWith('@xmlns')) {
-          this.namespaces.set(rawKey.slice(7), pyStr(val));
+          this.namespaces.set(rawKey.slice(7), this.scalar(val));
           node.name = this.expandPrefix(node.name, false);
           continue;
         }
@@ -336,15 +338,14 @@ class TreeBuilder {
           node.children.push({ name: key, text: child.text, children: child.children });
         }
       }
-      if (!UNORDERED_MARKERS.some((m) => m in obj)) node.children.sort(cmpItemsOne);
       return node;
     }
-    return { name: '', text: pyStr(typeof json === 'string' ? this.expandPrefix(json, true) : json), children: [] };
+    return {
+      name: '',
+      text: typeof json === 'string' ? this.expandPrefix(this.bare(json), true) : pyStr(json),
+      children: [],
+    };
   }
-}
-
-function cmpItemsOne(a: Item, b: Item): number {
-  return isNode(a) && isNode(b) ? cmpNode(a, b) : 0;
 }
 
 const PAIR_LISTS = new Set(['sourceList', 'destinationList', 'bizTransactionList']);
@@ -532,8 +533,11 @@ function childPart(child: Node, subOrder: Order | null): string {
 /** Parts of the fields the order names, consuming them from `list` (what is left is hashed generically). */
 function orderedPart(list: Item[], order: Order): string {
   const ext = takeUserExtensions(list);
+  const present = new Set<string>();
+  for (const x of list) if (isNode(x)) present.add(x.name);
   let pre = '';
   for (const [name, subOrder] of order) {
+    if (!present.has(name)) continue;
     const matching = list.filter((x): x is Node => isNode(x) && x.name === name);
     const values: string[] = [];
     for (const child of matching) {
@@ -618,13 +622,14 @@ export function eventHashPreImage(
 ): string {
   const ctx = readContext(context);
   const expanded = expandedWebVocabulary(event, ctx.prefixes, ctx.terms);
-  const json = expanded.size > 0 ? replaceBareNames(event, expanded) : event;
-  const tree = toXmlModel(new TreeBuilder(ctx.namespaces).build(json, options.ignoreFields ?? []));
+  const builder = new TreeBuilder(ctx.namespaces, bareNameReplacer(expanded));
+  const tree = toXmlModel(builder.build(event, options.ignoreFields ?? []));
   const ordered = orderedPart(tree.children, ORDER);
   const rest = tree.children.filter((c) => !isNode(c) || !NOT_HASHED.has(c.name));
   return `eventType=${tree.name}${ordered}${rest.length > 0 ? genericPart(rest) : ''}`;
 }
 
+const ENCODER = new TextEncoder();
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** `ni:///sha-256;<hex>?ver=CBV2.0` (RFC 6920 named information) of the event's pre-image. */
@@ -633,7 +638,7 @@ export function epcisEventHash(
   context?: JsonLdContext,
   options: EventHashOptions = {},
 ): string {
-  const digest = sha256Sync(new TextEncoder().encode(eventHashPreImage(event, context, options)));
+  const digest = (options.sha256 ?? sha256Sync)(ENCODER.encode(eventHashPreImage(event, context, options)));
   let hex = '';
   for (const b of digest) hex += HEX[b];
   return `ni:///sha-256;${hex}?ver=CBV2.0`;
