@@ -29,6 +29,7 @@
  * to the next second) this code gives a sensible hash instead. Pure and synchronous: runs in the chaincode,
  * the services and the browser verifier; no dependency but the synchronous SHA-256 of proof/sha256.ts.
  */
+import { CodedError, ErrorCodes } from '../errors.js';
 import { sha256Sync } from '../proof/sha256.js';
 import {
   BIZ_STEPS,
@@ -45,6 +46,12 @@ import {
 import { normaliseGs1Uri } from './dl-normalise.js';
 
 export type JsonLdContext = unknown;
+
+/** Nesting deeper than this (objects and arrays) is refused rather than recursed into: a hostile event. */
+export const MAX_EVENT_DEPTH = 64;
+const MAX_DEPTH = MAX_EVENT_DEPTH;
+const tooDeep = () =>
+  new CodedError(ErrorCodes.VALIDATION_FAILED, `EPCIS event nests deeper than ${MAX_EVENT_DEPTH} levels`);
 
 export interface EventHashOptions {
   /** Top-level event fields left out of the hash (the reference's `ignoreFields`). */
@@ -219,7 +226,8 @@ function expandCurie(value: string, prefixes: Map<string, string>): string | und
  */
 function expandedWebVocabulary(event: unknown, prefixes: Map<string, string>, docTerms: Set<string>): Set<string> {
   const found = new Set<string>();
-  const visit = (value: unknown, scope: string, field: string): void => {
+  const visit = (value: unknown, scope: string, field: string, depth: number): void => {
+    if (depth > MAX_DEPTH) throw tooDeep();
     if (typeof value === 'string') {
       const vocab = VOCAB[`${scope}.${field}`];
       let expanded: string | undefined = vocab?.get(value);
@@ -231,7 +239,7 @@ function expandedWebVocabulary(event: unknown, prefixes: Map<string, string>, do
       return;
     }
     if (Array.isArray(value)) {
-      for (const v of value) visit(v, scope, field);
+      for (const v of value) visit(v, scope, field, depth + 1);
       return;
     }
     if (value !== null && typeof value === 'object') {
@@ -240,11 +248,11 @@ function expandedWebVocabulary(event: unknown, prefixes: Map<string, string>, do
       for (const k in obj) {
         if (!Object.hasOwn(obj, k)) continue;
         if (!k.includes(':') && !k.startsWith('@') && !KNOWN_TERMS.has(k) && !docTerms.has(k)) continue;
-        visit(obj[k], inner, k);
+        visit(obj[k], inner, k, depth + 1);
       }
     }
   };
-  visit(event, '', '');
+  visit(event, '', '', 0);
   return found;
 }
 
@@ -308,12 +316,13 @@ class TreeBuilder {
     return (isValue ? ns : `{${ns}}`) + text.slice(colon + 1);
   }
 
-  build(json: unknown, ignore: readonly string[] = []): Node {
+  build(json: unknown, ignore: readonly string[] = [], depth = 0): Node {
+    if (depth > MAX_DEPTH) throw tooDeep();
     if (Array.isArray(json)) {
       // The reference sorts a list's (and an object's) children here unless they hold a bizTransaction, source
       // or destination; every later step that could see that order sorts its output (or picks by name), so
       // the sort is left out: same result, less work.
-      return { name: '', text: '', children: json.map((c) => this.build(c)) };
+      return { name: '', text: '', children: json.map((c) => this.build(c, [], depth + 1)) };
     }
     if (json !== null && typeof json === 'object') {
       const obj = json as Record<string, unknown>;
@@ -329,7 +338,7 @@ class TreeBuilder {
           node.name = this.expandPrefix(node.name, false);
           continue;
         }
-        const child = this.build(val);
+        const child = this.build(val, [], depth + 1);
         const key = this.expandPrefix(rawKey, false);
         if (Array.isArray(val)) {
           for (const el of child.children as Node[])
