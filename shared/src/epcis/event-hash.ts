@@ -171,8 +171,8 @@ const CBV = CBV_WEB_PREFIX;
 const GS1_VOC = GS1_VOC_PREFIX;
 const table = (words: readonly string[], base: string): Map<string, string> => new Map(words.map((w) => [w, base + w]));
 
-/** The bare names the EPCIS 2.0 JSON-LD context defines, per (scope, field). */
-const VOCAB: Record<string, Map<string, string>> = {
+/** The bare names the EPCIS 2.0 JSON-LD context defines, per `scope.field`. */
+const VOCAB_FLAT: Record<string, Map<string, string>> = {
   'event.bizStep': table(BIZ_STEPS, `${CBV}BizStep-`),
   'event.disposition': table(DISPOSITIONS, `${CBV}Disp-`),
   'persistentDisposition.set': table(DISPOSITIONS, `${CBV}Disp-`),
@@ -198,7 +198,7 @@ const KNOWN_TERMS = new Set(
   ),
 );
 /** Child scopes: the scope a field's value (object or array of objects) is read in. */
-const CHILD_SCOPE: Record<string, string> = {
+const CHILD_SCOPE_FLAT: Record<string, string> = {
   'event.persistentDisposition': 'persistentDisposition',
   'event.bizTransactionList': 'bizTransactionList',
   'event.sourceList': 'sourceList',
@@ -208,6 +208,20 @@ const CHILD_SCOPE: Record<string, string> = {
   'sensorElement.sensorReport': 'sensorReport',
   'sensorElement.sensorMetadata': 'sensorMetadata',
 };
+
+/** scope -> field -> value: nested maps, so a look-up builds no `scope.field` string per value. */
+function nest<T>(flat: Record<string, T>): Map<string, Map<string, T>> {
+  const out = new Map<string, Map<string, T>>();
+  for (const [k, v] of Object.entries(flat)) {
+    const [scope = '', field = ''] = k.split('.');
+    const inner = out.get(scope) ?? new Map<string, T>();
+    inner.set(field, v);
+    out.set(scope, inner);
+  }
+  return out;
+}
+const VOCAB = nest(VOCAB_FLAT);
+const CHILD_SCOPE = nest(CHILD_SCOPE_FLAT);
 
 const WEB_VOCAB_PREFIXES = ['https://ref.gs1.org/cbv', 'https://gs1.org/voc'];
 
@@ -229,7 +243,7 @@ function expandedWebVocabulary(event: unknown, prefixes: Map<string, string>, do
   const visit = (value: unknown, scope: string, field: string, depth: number): void => {
     if (depth > MAX_DEPTH) throw tooDeep();
     if (typeof value === 'string') {
-      const vocab = VOCAB[`${scope}.${field}`];
+      const vocab = VOCAB.get(scope)?.get(field);
       let expanded: string | undefined = vocab?.get(value);
       if (expanded === undefined && value.includes(':') && (vocab !== undefined || IRI_FIELDS.has(field))) {
         expanded = expandCurie(value, prefixes);
@@ -243,7 +257,7 @@ function expandedWebVocabulary(event: unknown, prefixes: Map<string, string>, do
       return;
     }
     if (value !== null && typeof value === 'object') {
-      const inner = CHILD_SCOPE[`${scope}.${field}`] ?? (scope === '' ? 'event' : 'other');
+      const inner = CHILD_SCOPE.get(scope)?.get(field) ?? (scope === '' ? 'event' : 'other');
       const obj = value as Record<string, unknown>;
       for (const k in obj) {
         if (!Object.hasOwn(obj, k)) continue;
@@ -542,23 +556,35 @@ function childPart(child: Node, subOrder: Order | null): string {
 /** Parts of the fields the order names, consuming them from `list` (what is left is hashed generically). */
 function orderedPart(list: Item[], order: Order): string {
   const ext = takeUserExtensions(list);
-  const present = new Set<string>();
-  for (const x of list) if (isNode(x)) present.add(x.name);
+  const byName = new Map<string, Node[]>();
+  for (const x of list) {
+    if (!isNode(x)) continue;
+    const same = byName.get(x.name);
+    if (same) same.push(x);
+    else byName.set(x.name, [x]);
+  }
   let pre = '';
+  let consumed = false;
   for (const [name, subOrder] of order) {
-    if (!present.has(name)) continue;
-    const matching = list.filter((x): x is Node => isNode(x) && x.name === name);
-    const values: string[] = [];
+    const matching = byName.get(name);
+    if (matching === undefined) continue;
+    let values: string[] = [];
     for (const child of matching) {
       const part = childPart(child, subOrder);
       if (part) values.push(part);
-      if (child.children.length === 0) list.splice(list.indexOf(child), 1);
+      if (child.children.length === 0) {
+        (child as Node & { consumed?: boolean }).consumed = true;
+        consumed = true;
+      }
     }
-    sortStrings(values);
-    if (values.join('')) {
-      if (pre) values.unshift(pre);
-      pre = values.join('');
-    }
+    values = sortStrings(values);
+    const joined = values.join('');
+    if (joined) pre += joined;
+  }
+  if (consumed) {
+    let w = 0;
+    for (const x of list) if (!(x as Node & { consumed?: boolean }).consumed) list[w++] = x;
+    list.length = w;
   }
   if (ext.length > 0) pre += genericPart(ext);
   return pre;
