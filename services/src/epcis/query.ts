@@ -66,8 +66,14 @@ export function accessSql(user: AuthUser, p: (v: unknown) => string): string {
     if (user.role === Roles.certifier) return `e.source = 'device'`;
     return `e.owner_msp = ${p(user.mspId)}`;
   }
-  const me = p(user.mspId);
-  const workOrders = `e.work_order_id IN (SELECT w.id FROM work_orders w WHERE ${visibleWorkOrdersSql(user, me)})`;
+  // Bound once, and only when the predicate uses it (PostgreSQL refuses a parameter nobody names).
+  let bound: string | undefined;
+  const mine = () => {
+    bound ??= p(user.mspId);
+    return bound;
+  };
+  const workOrders = `e.work_order_id IN (SELECT w.id FROM work_orders w WHERE ${visibleWorkOrdersSql(user, mine)})`;
+  const me = user.orgKind === OrgKinds.finance ? '' : mine();
   if (user.orgKind === OrgKinds.brand) return `(e.brand_msp = ${me} OR e.owner_msp = ${me} OR ${workOrders})`;
   if (user.orgKind === OrgKinds.factory) return `(e.owner_msp = ${me} OR ${workOrders})`;
   if (user.orgKind === OrgKinds.finance) return workOrders;
@@ -516,8 +522,10 @@ export function createPageTokens(secret: Uint8Array, ttlSec = 3600) {
       const refuse = (why: string) => queryParameterError('nextPageToken', why);
       const [encoded, signature, ...rest] = token.split('.');
       if (!encoded || !signature || rest.length > 0) throw refuse('not a page token of this repository');
-      const given = Buffer.from(signature, 'base64url');
-      const expected = mac(encoded);
+      // Compared as text: base64 decoders skip stray characters and ignore trailing bits, so two different
+      // strings could decode to the same bytes.
+      const given = Buffer.from(signature);
+      const expected = Buffer.from(mac(encoded).toString('base64url'));
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
         throw refuse('not a page token of this repository');
       }
