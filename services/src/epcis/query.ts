@@ -3,15 +3,8 @@ import { CodedError, ErrorCodes, OrgKinds, Roles } from '@c2m/shared';
 import type pg from 'pg';
 import { visibleWorkOrdersSql } from '../auth/work-order-access.js';
 import type { AuthUser } from '../plugins/auth.js';
-import {
-  type CbvKind,
-  canonicalUri,
-  cbvBare,
-  cbvForms,
-  epcPattern,
-  isUnsupportedPattern,
-  measurementTypeForms,
-} from './query-gs1-shim.js';
+import type { CbvVocabulary } from './cbv.js';
+import { canonicalUri, cbvBare, cbvForms, epcPattern, isUnsupportedPattern } from './query-uris.js';
 import type { EpcRole } from './store.js';
 
 /**
@@ -217,6 +210,15 @@ function uris(name: string, raw: string): string[] {
   return values;
 }
 
+/** Every spelling of a CBV value; a value that is neither a CBV name nor a URI is the parameter's fault. */
+function spellings(name: string, vocabulary: CbvVocabulary, value: string): string[] {
+  try {
+    return cbvForms(vocabulary, value);
+  } catch (err) {
+    throw queryParameterError(name, (err as Error).message);
+  }
+}
+
 /** EPCs or patterns of one MATCH_ parameter as exact canonical URIs, class stems and prefixes. */
 function epcFilter(name: string, raw: string): EpcFilter {
   const filter: EpcFilter = { roles: EPC_PARAMS[name] as EpcRole[], exact: [], stems: [], prefixes: [] };
@@ -297,10 +299,10 @@ export function parseQuery(params: URLSearchParams): ParsedQuery {
     }
     if (typed) {
       const [, field, type] = typed as unknown as [string, 'bizTransaction' | 'source' | 'destination', string];
-      const kind: CbvKind = field === 'bizTransaction' ? 'btt' : 'sdt';
+      const kind: CbvVocabulary = field === 'bizTransaction' ? 'bizTransactionType' : 'sourceDestType';
       const column = field === 'bizTransaction' ? 'biz_transactions' : field === 'source' ? 'sources' : 'destinations';
       const ids = uris(name, raw);
-      const wanted = cbvForms(kind, type).flatMap((t) =>
+      const wanted = spellings(name, kind, type).flatMap((t) =>
         ids.flatMap((id) => [...new Set([id, canonicalUri(id)])].map((i) => `${t} ${i}`)),
       );
       conditions.push((p) => `e.${column} && ${p(wanted)}::text[]`);
@@ -340,15 +342,15 @@ export function parseQuery(params: URLSearchParams): ParsedQuery {
       }
       case 'EQ_bizStep':
       case 'EQ_disposition': {
-        const kind: CbvKind = name === 'EQ_bizStep' ? 'bizstep' : 'disp';
-        const forms = list(name, raw).flatMap((v) => cbvForms(kind, v));
+        const kind: CbvVocabulary = name === 'EQ_bizStep' ? 'bizStep' : 'disposition';
+        const forms = list(name, raw).flatMap((v) => spellings(name, kind, v));
         const column = name === 'EQ_bizStep' ? 'biz_step' : 'disposition';
         conditions.push((p) => `e.${column} = ANY(${p(forms)}::text[])`);
         break;
       }
       case 'EQ_persistentDisposition_set':
       case 'EQ_persistentDisposition_unset': {
-        const forms = list(name, raw).flatMap((v) => cbvForms('disp', v));
+        const forms = list(name, raw).flatMap((v) => spellings(name, 'disposition', v));
         const key = name.endsWith('_set') ? 'set' : 'unset';
         conditions.push((p) => `(e.event->'persistentDisposition'->'${key}') ?| ${p(forms)}::text[]`);
         break;
@@ -385,7 +387,7 @@ export function parseQuery(params: URLSearchParams): ParsedQuery {
         break;
       }
       case 'EQ_errorReason': {
-        const forms = list(name, raw).flatMap((v) => cbvForms('er', v));
+        const forms = list(name, raw).flatMap((v) => spellings(name, 'errorReason', v));
         conditions.push((p) => `(e.error_declaration->>'reason') = ANY(${p(forms)}::text[])`);
         break;
       }
@@ -395,7 +397,7 @@ export function parseQuery(params: URLSearchParams): ParsedQuery {
         break;
       }
       case 'EQ_type':
-        measurementTypes = list(name, raw).flatMap(measurementTypeForms);
+        measurementTypes = list(name, raw).flatMap((v) => spellings(name, 'measurementType', v));
         break;
       case 'orderBy':
         if (raw === 'eventTime') orderBy = 'event_time';
@@ -661,7 +663,8 @@ export function createEpcisQuery(deps: EpcisQueryDeps) {
       bizLocations: 'biz_location',
       readPoints: 'read_point',
     }[kind];
-    const cbv: CbvKind | undefined = kind === 'bizSteps' ? 'bizstep' : kind === 'dispositions' ? 'disp' : undefined;
+    const cbv: CbvVocabulary | undefined =
+      kind === 'bizSteps' ? 'bizStep' : kind === 'dispositions' ? 'disposition' : undefined;
     const scope = `vocabulary ${kind}\n${user.username}\n${user.mspId}`;
     const after = page.nextPageToken ? tokens.verify(scope, page.nextPageToken).last[0] : undefined;
     const { params, p } = collector();

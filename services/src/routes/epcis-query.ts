@@ -15,7 +15,7 @@ import {
   queryDocument,
   queryParameterError,
 } from '../epcis/query.js';
-import { canonicalUri } from '../epcis/query-gs1-shim.js';
+import { canonicalUri } from '../epcis/query-uris.js';
 import { ErrorResponse } from '../schemas.js';
 
 /**
