@@ -45,6 +45,7 @@ export type {
   BundleAnchor,
   BundleDevice,
   BundleDeviceState,
+  BundleEpcisEvent,
   BundleEvent,
   BundleTransaction,
   BundleVerification,
@@ -52,6 +53,14 @@ export type {
   ProofCheck,
 } from './proof/bundle.js';
 export { fromBase64, toBase64 } from './proof/bytes.js';
+// TEMPORARY: the gs1 branch's shared/src/epcis/event-hash.ts replaces this export once merged.
+export { epcisEventHash } from './proof/epcis-hash-shim.js';
+export {
+  EPCIS_MESSAGE_TAG,
+  type EpcisSignedMessage,
+  epcisMessage,
+  parseEpcisMessage,
+} from './proof/epcis-message.js';
 export { compositeKey } from './proof/fabric-tx.js';
 export {
   BLOCK_SIGNATURE_TAG,
