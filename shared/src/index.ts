@@ -15,6 +15,26 @@ export {
   parsePossessionChallenge,
   possessionChallengeText,
 } from './domain.js';
+export {
+  BIZ_STEPS,
+  BIZ_TRANSACTION_TYPES,
+  CBV_WEB_PREFIX,
+  COMPONENTS,
+  DISPOSITIONS,
+  ERROR_REASONS,
+  GS1_VOC_PREFIX,
+  MEASUREMENT_TYPES,
+  SENSOR_ALERT_TYPES,
+  SOURCE_DESTINATION_TYPES,
+} from './epcis/cbv-vocabulary.js';
+export { gs1CheckDigit, normaliseGs1Uri } from './epcis/dl-normalise.js';
+export {
+  documentEvents,
+  type EventHashOptions,
+  epcisEventHash,
+  eventHashPreImage,
+  type JsonLdContext,
+} from './epcis/event-hash.js';
 export { CodedError, codedMessage, type ErrorCode, ErrorCodes, parseCodedMessage } from './errors.js';
 export {
   type BlockSummary,
