@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Orgs, parseEpcisMessage } from '@c2m/shared';
 import fc from 'fast-check';
 import request from 'supertest';
-import { canonicalUri } from '../src/epcis/capture-shims.js';
+import { canonicalUri } from '../src/epcis/canonical.js';
 import { demoTokens, startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
 import { acceptedWorkOrder, certifiedDevicePerFactory } from './ingest-fixtures.js';
 

@@ -73,8 +73,6 @@ export type {
   ProofCheck,
 } from './proof/bundle.js';
 export { fromBase64, toBase64 } from './proof/bytes.js';
-// TEMPORARY: the gs1 branch's shared/src/epcis/event-hash.ts replaces this export once merged.
-export { epcisEventHash } from './proof/epcis-hash-shim.js';
 export {
   EPCIS_MESSAGE_TAG,
   type EpcisSignedMessage,

@@ -16,7 +16,9 @@ import type { Logger } from 'pino';
 import { withTransaction } from '../db/database.js';
 import type { SchedulerKeeper } from '../job-schedulers.js';
 import { QueueNames } from '../queues.js';
-import { canonicalUri, normaliseCbvEvent, type SchemaProblem, validateEpcisDocument } from './capture-shims.js';
+import { canonicalUri } from './canonical.js';
+import { normaliseEventVocabulary } from './cbv.js';
+import { type SchemaError, validateEpcisDocument } from './schema.js';
 import { type EventRow, type IndexedEvent, indexEvent, insertEvents } from './store.js';
 
 /**
@@ -95,8 +97,8 @@ export interface CaptureDeps {
 }
 
 /** A refusal of the whole document, with the schema paths that failed. */
-export class SchemaError extends CodedError {
-  constructor(readonly problems: readonly SchemaProblem[]) {
+export class CaptureSchemaError extends CodedError {
+  constructor(readonly problems: readonly SchemaError[]) {
     super(
       ErrorCodes.EPCIS_SCHEMA_INVALID,
       `the document fails the EPCIS 2.0 JSON schema: ${problems
@@ -112,20 +114,27 @@ export class SchemaError extends CodedError {
 type Json = Record<string, unknown>;
 const isRecord = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** The EPCIS context URLs a document may name without binding anything else. */
-const STANDARD_CONTEXTS = new Set([
-  'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld',
-  'https://gs1.github.io/EPCIS/epcis-context.jsonld',
-]);
+/**
+ * A copy of the document with each event's CBV values in their EPCIS 2.0 JSON form (bare names), so that
+ * documents spelling them as CBV 1.2 URNs or GS1 Web URIs pass the schema, which allows bare names only. An
+ * event whose vocabulary cannot be read is left as sent: the schema (or the event's processing) reports it.
+ */
+function vocabularyNormalised(doc: unknown): unknown {
+  if (!isRecord(doc) || !isRecord(doc.epcisBody) || !Array.isArray(doc.epcisBody.eventList)) return doc;
+  const eventList = doc.epcisBody.eventList.map((e) => {
+    if (!isRecord(e)) return e;
+    try {
+      return normaliseEventVocabulary(e);
+    } catch {
+      return e;
+    }
+  });
+  return { ...doc, epcisBody: { ...doc.epcisBody, eventList } };
+}
 
-/** The document's @context, if it binds more than the EPCIS context (user extension prefixes). */
-function extraContext(context: unknown): unknown {
-  if (context === undefined) return undefined;
-  if (typeof context === 'string' && STANDARD_CONTEXTS.has(context)) return undefined;
-  if (Array.isArray(context) && context.every((c) => typeof c === 'string' && STANDARD_CONTEXTS.has(c))) {
-    return undefined;
-  }
-  return context;
+/** The document's @context as the event hash reads it (the reference drops empty objects from the list). */
+function documentContext(context: unknown): unknown {
+  return Array.isArray(context) ? context.filter((c) => !(isRecord(c) && Object.keys(c).length === 0)) : context;
 }
 
 /**
@@ -139,8 +148,8 @@ export function checkDocument(bytes: string): { eventCount: number } {
   } catch (err) {
     throw new CodedError(ErrorCodes.MALFORMED_JSON, `the body is not JSON: ${(err as Error).message}`);
   }
-  const problems = validateEpcisDocument(doc);
-  if (problems.length > 0) throw new SchemaError(problems);
+  const result = validateEpcisDocument(vocabularyNormalised(doc));
+  if (!result.valid) throw new CaptureSchemaError(result.errors);
   const n = ((doc as Json).epcisBody as { eventList: unknown[] }).eventList.length;
   if (n > CaptureLimits.events) {
     throw new CodedError(
@@ -322,7 +331,7 @@ export function createEpcisCapture(deps: CaptureDeps) {
     job: JobRow,
   ): Promise<{ captured: number; errors: CaptureError[] }> {
     const doc = JSON.parse(job.document as string) as Json;
-    const context = extraContext(doc['@context']);
+    const context = documentContext(doc['@context']);
     const list = (doc.epcisBody as { eventList: unknown[] }).eventList;
     const recordTime = new Date().toISOString();
     const errors: CaptureError[] = [];
@@ -334,7 +343,8 @@ export function createEpcisCapture(deps: CaptureDeps) {
     list.forEach((raw, index) => {
       const given = isRecord(raw) && typeof raw.eventID === 'string' ? raw.eventID : null;
       try {
-        const normalised = normaliseCbvEvent(raw as Json);
+        if (!isRecord(raw)) throw new Error('the event is not an object');
+        const normalised = normaliseEventVocabulary(raw);
         const eventHash = epcisEventHash(normalised, context);
         const eventID = given ?? eventHash;
         const event: Json = { ...normalised, eventID, recordTime };

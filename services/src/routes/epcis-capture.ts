@@ -2,7 +2,7 @@ import { CodedError, ErrorCodes, OrgKinds, Roles } from '@c2m/shared';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { CaptureLimits, type ErrorBehaviour, SchemaError } from '../epcis/capture.js';
+import { CaptureLimits, CaptureSchemaError, type ErrorBehaviour } from '../epcis/capture.js';
 import { errorResponses } from '../schemas.js';
 
 /**
@@ -109,12 +109,12 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         reply.header('location', `/api/epcis/capture/${job.captureID}`);
         return reply.status(202).send(job);
       } catch (err) {
-        if (err instanceof SchemaError) {
+        if (err instanceof CaptureSchemaError) {
           return reply.status(400).send({
             statusCode: 400,
             code: err.code,
             message: err.message,
-            errors: err.problems.map((p) => ({ path: p.path, message: p.message })),
+            errors: err.problems.map((p) => ({ path: p.path, schemaPath: p.schemaPath, message: p.message })),
           });
         }
         throw err;

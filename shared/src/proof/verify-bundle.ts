@@ -22,10 +22,10 @@
  * VERIFIED (valid) only when every check passes; the checks say what was not proven.
  */
 import { canonicalJson } from '../canonical.js';
+import { epcisEventHash } from '../epcis/event-hash.js';
 import { Orgs } from '../orgs.js';
 import type { BundleDeviceState, BundleVerification, ProofBundleV2, ProofCheck } from './bundle.js';
 import { concat, fromBase64, fromBase64Url, fromHex, pemToDer, toHex, utf8 } from './bytes.js';
-import { epcisEventHash } from './epcis-hash-shim.js';
 import { type EpcisSignedMessage, parseEpcisMessage } from './epcis-message.js';
 import {
   type BlockProof,
