@@ -13,6 +13,7 @@ import securityHeaders from './plugins/security-headers.js';
 import authRoutes from './routes/auth.js';
 import demandRoutes from './routes/demand.js';
 import deviceRoutes from './routes/devices.js';
+import epcisCaptureRoutes from './routes/epcis-capture.js';
 import epcisQueryRoutes from './routes/epcis-query.js';
 import factoryRoutes from './routes/factories.js';
 import healthRoutes from './routes/health.js';
@@ -97,6 +98,7 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
       await api.register(traceRoutes);
       await api.register(ledgerRoutes);
       await api.register(demandRoutes);
+      await api.register(epcisCaptureRoutes);
       await api.register(epcisQueryRoutes);
     },
     { prefix: '/api' },

@@ -77,6 +77,13 @@ const RULES: Record<string, string> = {
   // The consortium's CAs and endorsement policy, for verifiers to pin: public by design.
   'GET /api/proofs/trust': 'ooooooo',
 
+  // EPCIS capture: brand and factory managers (and their org admins), each org its own jobs.
+  'POST /api/epcis/capture': 'AoooFFF',
+  'GET /api/epcis/capture': 'AoooFFF',
+  'GET /api/epcis/capture/:captureID': 'AoooFFF',
+  // An EPCIS event's proof: whoever may see the event (its owner, its brand, finance and the platform); 404 else.
+  'GET /api/epcis/events/:eventID/proof': 'Aoooooo',
+
   'POST /api/devices': 'AFooFFF',
   'POST /api/devices/bulk': 'AFooFFF',
   'GET /api/devices/bulk/:jobId': 'AFoooFo',

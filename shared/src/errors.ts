@@ -7,6 +7,8 @@ export const ErrorCodes = {
   // input
   VALIDATION_FAILED: 'VALIDATION_FAILED',
   MALFORMED_JSON: 'MALFORMED_JSON',
+  /** An EPCIS document that fails the EPCIS 2.0 JSON schema; the answer lists the schema paths. */
+  EPCIS_SCHEMA_INVALID: 'EPCIS_SCHEMA_INVALID',
   // identity and access
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',

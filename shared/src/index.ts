@@ -65,6 +65,7 @@ export type {
   BundleAnchor,
   BundleDevice,
   BundleDeviceState,
+  BundleEpcisEvent,
   BundleEvent,
   BundleTransaction,
   BundleVerification,
@@ -72,6 +73,12 @@ export type {
   ProofCheck,
 } from './proof/bundle.js';
 export { fromBase64, toBase64 } from './proof/bytes.js';
+export {
+  EPCIS_MESSAGE_TAG,
+  type EpcisSignedMessage,
+  epcisMessage,
+  parseEpcisMessage,
+} from './proof/epcis-message.js';
 export { compositeKey } from './proof/fabric-tx.js';
 export {
   BLOCK_SIGNATURE_TAG,

@@ -1,5 +1,6 @@
 import { CBV_WEB_PREFIX, GS1_VOC_PREFIX } from '@c2m/shared';
 import { CANONICAL_RESOLVER, parseGs1Uri, toDigitalLink, withCheckDigit } from '../gs1/index.js';
+import { canonicalUri } from './canonical.js';
 import { type CbvVocabulary, cbvUrn, cbvWebUri, isStandardCbv, normaliseCbv } from './cbv.js';
 
 /**
@@ -8,15 +9,8 @@ import { type CbvVocabulary, cbvUrn, cbvWebUri, isStandardCbv, normaliseCbv } fr
  * that index, and every spelling of a CBV value (stored events may carry any of them).
  */
 
-/** Canonical form of a URI: GS1 keys as canonical Digital Link on id.gs1.org; anything else as given. */
-export function canonicalUri(uri: string): string {
-  if (!/^(urn:epc:|https?:\/\/)/.test(uri)) return uri;
-  try {
-    return toDigitalLink(parseGs1Uri(uri));
-  } catch {
-    return uri;
-  }
-}
+/** The one canonical form capture indexes with (canonical.ts): the query must compare in the same form. */
+export { canonicalUri };
 
 /**
  * A class-level pattern as canonical Digital Link prefixes, or undefined when the value is not a pattern:

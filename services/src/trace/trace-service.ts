@@ -10,6 +10,7 @@ import {
 } from '@c2m/shared';
 import type pg from 'pg';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
+import { batchLeaves } from './anchorer.js';
 import { buildTree } from './merkle.js';
 import type { ProofBundle } from './proof-bundle.js';
 import { verifyInWorker } from './verify-pool.js';
@@ -164,19 +165,15 @@ export function createTraceService(deps: TraceDeps) {
     for (const e of evs) byBatch.set(e.batch_id, [...(byBatch.get(e.batch_id) ?? []), e]);
     for (const [batchId, members] of byBatch) {
       // Rebuild the batch's tree from all its leaves, in the order it was cut.
-      const { rows: leaves } = await pool.query(
-        'SELECT id, leaf_hash FROM device_events WHERE batch_id = $1 ORDER BY id',
-        [batchId],
-      );
-      const index = new Map(leaves.map((l, i) => [l.id as number, i]));
-      const tree = buildTree(leaves.map((l) => l.leaf_hash as string));
+      const { device: index, leaves } = await batchLeaves(pool, batchId);
+      const tree = buildTree(leaves);
       for (const e of members) {
         events.push({
           message: e.message,
           sig: e.signature,
           leafHash: e.leaf_hash,
           batchId,
-          proof: tree.proof(index.get(e.id) as number),
+          proof: tree.proof(index.get(Number(e.id)) as number),
         });
       }
     }
