@@ -147,7 +147,7 @@ describe('EPCIS capture -> query round trip', () => {
       declared.map((e) => e.eventID),
       [declaredId],
     );
-    assert.equal((declared[0]?.errorDeclaration as Event).reason, 'incorrect_data');
+    assert.equal((declared[0]?.errorDeclaration as Event | undefined)?.reason, 'incorrect_data');
     const corrective = list(
       await get(
         'factory1',
