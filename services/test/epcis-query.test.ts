@@ -310,6 +310,8 @@ describe('EPCIS query', () => {
       const r = await get(who, path).expect(404);
       assert.equal(r.body.code, 'NOT_FOUND');
     }
+    await get('factory2', '/api/epcis/events/urn%3Auuid%3A%00').expect(404);
+    await get('factory2', '/api/epcis/epcs/urn%3Ax%3A%00/events').expect(400);
     const missing = await get('factory2', '/api/epcis/events/urn%3Auuid%3Anone').expect(404);
     assert.equal(missing.body.message, 'no event urn:uuid:none');
   });
@@ -482,6 +484,13 @@ describe('EPCIS query', () => {
       ['EQ_action=MOVE', 'EQ_action'],
       ['GE_eventTime=yesterday', 'GE_eventTime'],
       ['GE_eventTime=2026-11-01T10:00:00', 'GE_eventTime'],
+      // Shapes PostgreSQL would refuse: refused here (400), never by the database (500).
+      ['GE_eventTime=0000-01-01T00:00:00Z', 'GE_eventTime'],
+      ['LT_eventTime=2026-02-30T00:00:00Z', 'LT_eventTime'],
+      ['GE_recordTime=2025-02-29T00:00:00Z', 'GE_recordTime'],
+      ['LT_recordTime=2026-01-01T00:00:00%2B99:00', 'LT_recordTime'],
+      ['EQ_eventID=a%00b', 'EQ_eventID'],
+      ['MATCH_epc=urn:x:%00', 'MATCH_epc'],
       ['perPage=0', 'perPage'],
       ['perPage=1001', 'perPage'],
       ['orderBy=quantity', 'orderBy'],
@@ -554,6 +563,11 @@ describe('EPCIS query', () => {
         '|',
         "'; DROP TABLE epcis_events; --",
         '$.a ? (@ == 1)',
+        '0000-01-01T00:00:00Z',
+        '2026-02-30T00:00:00Z',
+        '2024-02-29T23:59:59.999999+14:00',
+        'urn:x:\u0000',
+        '\u0000',
       ),
     );
     await fc.assert(

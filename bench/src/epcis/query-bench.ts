@@ -272,7 +272,7 @@ async function report(pool: import('pg').Pool) {
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   const f = (x: number) => x.toFixed(2);
   for (const c of [...cases, baseline]) {
-    for (let i = 0; i < Math.min(20, c.runs); i++) await c.run(real); // warm the cache and the plan
+    for (let i = 0; i < Math.min(200, c.runs); i++) await c.run(real); // warm the cache, the plan and the JIT
     const times: number[] = [];
     let answered = 0;
     for (let i = 0; i < c.runs; i++) {

@@ -138,7 +138,7 @@ const EPC_PARAMS: Record<string, readonly EpcRole[]> = {
 };
 
 /** RFC 3339 date-time with a zone, as the binding's `format: date-time`; PostgreSQL keeps its microseconds. */
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/;
 const SENSOR_PARAM = /^(EQ|GT|GE|LT|LE)_(value|minValue|maxValue|meanValue|sDev|percValue)_([A-Z0-9]{2,4})$/;
 const TYPED_PARAM = /^EQ_(bizTransaction|source|destination)_([a-z][a-zA-Z0-9_]*)$/;
 const JSONPATH_OP: Record<string, string> = { EQ: '==', GT: '>', GE: '>=', LT: '<', LE: '<=' };
@@ -183,6 +183,8 @@ function list(name: string, raw: string): string[] {
   if (values.length > MAX_VALUES) throw queryParameterError(name, `at most ${MAX_VALUES} values`);
   for (const v of values) {
     if (v.length === 0) throw queryParameterError(name, 'an empty value');
+    // PostgreSQL text holds no NUL; refused here rather than by the database.
+    if (v.includes('\u0000')) throw queryParameterError(name, 'a value with a NUL character');
     if (v.length > MAX_VALUE_LENGTH) throw queryParameterError(name, `a value longer than ${MAX_VALUE_LENGTH}`);
   }
   return values;
@@ -195,14 +197,33 @@ function positiveInt(name: string, raw: string, max = 1_000_000_000): number {
   return Number(raw);
 }
 
+/**
+ * A date-time PostgreSQL will take: every field in range (year 1-9999, a day the month has, no leap second,
+ * an offset within 14 hours), checked here so that the database never refuses it with a 500.
+ */
 function dateTime(name: string, raw: string): string {
-  if (!DATE_TIME.test(raw) || Number.isNaN(Date.parse(raw))) {
-    throw queryParameterError(name, 'an RFC 3339 date-time with a time zone (2026-12-01T10:00:00Z)');
-  }
+  const m = DATE_TIME.exec(raw);
+  const [y, mo, d, h, mi, sec, oh, om] = [m?.[1], m?.[2], m?.[3], m?.[4], m?.[5], m?.[6], m?.[9], m?.[10]].map((x) =>
+    Number(x ?? 0),
+  ) as [number, number, number, number, number, number, number, number];
+  const valid =
+    m !== null &&
+    y >= 1 &&
+    mo >= 1 &&
+    mo <= 12 &&
+    d >= 1 &&
+    new Date(Date.UTC(2000, mo - 1, d)).getUTCDate() === d &&
+    (mo !== 2 || d !== 29 || new Date(Date.UTC(y, 1, 29)).getUTCDate() === 29) &&
+    h <= 23 &&
+    mi <= 59 &&
+    sec <= 59 &&
+    oh <= 14 &&
+    om <= 59;
+  if (!valid) throw queryParameterError(name, 'an RFC 3339 date-time with a time zone (2026-12-01T10:00:00Z)');
   return raw;
 }
 
-const isUri = (v: string) => /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(v);
+const isUri = (v: string) => /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(v) && !v.includes('\u0000');
 
 function uris(name: string, raw: string): string[] {
   const values = list(name, raw);
@@ -637,6 +658,7 @@ export function createEpcisQuery(deps: EpcisQueryDeps) {
 
   /** An event (and its error declaration, if any) by eventID; undefined when there is none the caller may see. */
   async function eventById(user: AuthUser, eventId: string): Promise<Record<string, unknown>[] | undefined> {
+    if (eventId.includes('\u0000')) return undefined; // no such id can be stored
     const { params, p } = collector();
     const { rows } = await pool.query(
       `SELECT e.event FROM epcis_events e WHERE e.event_id = ${p(eventId)} AND ${accessSql(user, p)}
