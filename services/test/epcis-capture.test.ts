@@ -323,7 +323,7 @@ describe('EPCIS capture', () => {
     await certifiedDevicePerFactory(t, 'epcis-link');
     const { workOrderId, factoryUser } = await acceptedWorkOrder(t, 'EPCIS sock', 200);
     const mspId = factoryUser === 'factory1' ? Orgs.factory1 : Orgs.factory2;
-    const gtin = '06141410000019';
+    const gtin = '06141410000014';
     await t.platform.pool.query(
       `INSERT INTO gs1_products (gtin, brand_msp, sku, name) VALUES ($1, $2, 'LINK-1', 'link') ON CONFLICT DO NOTHING`,
       [gtin, Orgs.brand],

@@ -226,7 +226,7 @@ describe('EPCIS event proofs', () => {
       type: 'ObjectEvent',
       eventTime: (messages[0].event_time as Date).toISOString(),
       eventTimeZoneOffset: '+08:00',
-      epcList: ['https://id.gs1.org/01/06141410000019/21/77'],
+      epcList: ['https://id.gs1.org/01/06141410000014/21/77'],
       action: 'ADD',
       bizStep: 'commissioning',
       readPoint: { id: 'https://id.gs1.org/414/0614141073467/254/1' },
