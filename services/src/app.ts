@@ -15,6 +15,7 @@ import demandRoutes from './routes/demand.js';
 import deviceRoutes from './routes/devices.js';
 import epcisCaptureRoutes from './routes/epcis-capture.js';
 import epcisProofRoutes from './routes/epcis-proof.js';
+import epcisQueryRoutes from './routes/epcis-query.js';
 import factoryRoutes from './routes/factories.js';
 import healthRoutes from './routes/health.js';
 import ledgerRoutes from './routes/ledger.js';
@@ -100,6 +101,7 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
       await api.register(demandRoutes);
       await api.register(epcisCaptureRoutes);
       await api.register(epcisProofRoutes);
+      await api.register(epcisQueryRoutes);
     },
     { prefix: '/api' },
   );

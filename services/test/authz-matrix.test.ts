@@ -101,6 +101,16 @@ const RULES: Record<string, string> = {
   'GET /api/ledger': 'Aoooooo',
   'GET /api/ledger/projection': 'Aoooooo',
 
+  // EPCIS query: every signed-in org may ask; each answer holds only what the caller may see (epcis-query.test.ts).
+  'GET /api/epcis/events': 'Aoooooo',
+  'GET /api/epcis/events/:eventID': 'Aoooooo',
+  'GET /api/epcis/epcs/:epc/events': 'Aoooooo',
+  'GET /api/epcis/eventTypes': 'Aoooooo',
+  'GET /api/epcis/bizSteps': 'Aoooooo',
+  'GET /api/epcis/dispositions': 'Aoooooo',
+  'GET /api/epcis/bizLocations': 'Aoooooo',
+  'GET /api/epcis/readPoints': 'Aoooooo',
+
   'PUT /api/demand/products': 'AoFFFFF',
   'GET /api/demand/products': 'AoFFFFF',
   'POST /api/demand/signals': 'AoFFFFF',

@@ -52,6 +52,13 @@ export const ErrorCodes = {
   MVCC_READ_CONFLICT: 'MVCC_READ_CONFLICT',
   COMMIT_FAILED: 'COMMIT_FAILED',
   LEDGER_UNAVAILABLE: 'LEDGER_UNAVAILABLE',
+  // EPCIS query (the standard's QueryParameterException, QueryTooLargeException, NotAcceptableException)
+  /** A query parameter is unknown, malformed or not supported; `parameter` names it. */
+  QUERY_PARAMETER_INVALID: 'QUERY_PARAMETER_INVALID',
+  /** More events match than `maxEventCount` allows (HTTP 413). */
+  QUERY_TOO_LARGE: 'QUERY_TOO_LARGE',
+  /** The client asked for an EPCIS or CBV version this repository does not speak (HTTP 406). */
+  NOT_ACCEPTABLE: 'NOT_ACCEPTABLE',
   // proofs
   PROOF_INVALID: 'PROOF_INVALID',
   /** Every proof-verification thread is busy and the queue is full: retry later (HTTP 503). */
