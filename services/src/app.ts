@@ -14,6 +14,7 @@ import authRoutes from './routes/auth.js';
 import demandRoutes from './routes/demand.js';
 import deviceRoutes from './routes/devices.js';
 import epcisCaptureRoutes from './routes/epcis-capture.js';
+import epcisProofRoutes from './routes/epcis-proof.js';
 import epcisQueryRoutes from './routes/epcis-query.js';
 import factoryRoutes from './routes/factories.js';
 import healthRoutes from './routes/health.js';
@@ -102,6 +103,7 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
       await api.register(ledgerRoutes);
       await api.register(demandRoutes);
       await api.register(epcisCaptureRoutes);
+      await api.register(epcisProofRoutes);
       await api.register(epcisQueryRoutes);
     },
     { prefix: '/api' },

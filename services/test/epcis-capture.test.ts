@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash, verify, X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Orgs, parseEpcisMessage } from '@c2m/shared';
 import fc from 'fast-check';
 import request from 'supertest';
-import { canonicalUri } from '../src/epcis/canonical.js';
-import { demoTokens, startTestPlatform, type TestPlatform, waitFor } from './helpers.js';
+import { capture, type Doc, finished, gs1Example, ownLocations } from './epcis-fixtures.js';
+import { demoTokens, startTestPlatform, type TestPlatform } from './helpers.js';
 import { acceptedWorkOrder, certifiedDevicePerFactory } from './ingest-fixtures.js';
-
-// GS1's own example documents (fixtures/gs1-epcis/README.md names source and licence).
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/gs1-epcis');
-export const gs1Example = async (name: string): Promise<string> => readFile(path.join(FIXTURES, name), 'utf8');
-
-type Doc = { epcisBody: { eventList: Record<string, unknown>[] }; [k: string]: unknown };
 
 /** The sites (GLN level) the GS1 examples use; an SGLN of a site counts as its owner's. */
 const EXAMPLE_SITES = [
@@ -28,43 +19,6 @@ const EXAMPLE_SITES = [
   'urn:epc:id:sgln:952005385.011.0',
   'urn:epc:id:sgln:9524567.98765.0',
 ];
-
-export async function ownLocations(t: TestPlatform, mspId: string, urns: readonly string[]): Promise<void> {
-  for (const urn of urns) {
-    const uri = canonicalUri(urn);
-    const m = /\/414\/(\d{13})(?:\/254\/(.+))?$/.exec(uri);
-    assert.ok(m, `${urn} is a GLN`);
-    await t.platform.pool.query(
-      `INSERT INTO gs1_locations (uri, gln, extension, owner_msp, kind, name) VALUES ($1,$2,$3,$4,$5,$6)
-       ON CONFLICT (uri) DO UPDATE SET owner_msp = EXCLUDED.owner_msp`,
-      [uri, m[1], m[2] ?? '', mspId, m[2] ? 'line' : 'site', urn],
-    );
-  }
-}
-
-export async function capture(
-  t: TestPlatform,
-  token: string,
-  body: string,
-  headers: Record<string, string> = {},
-): Promise<request.Response> {
-  let req = request(t.app.server)
-    .post('/api/epcis/capture')
-    .set('authorization', `Bearer ${token}`)
-    .set('content-type', 'application/ld+json');
-  for (const [k, v] of Object.entries(headers)) req = req.set(k, v);
-  return req.send(body);
-}
-
-export async function finished(t: TestPlatform, token: string, captureID: string) {
-  return waitFor(`capture ${captureID}`, async () => {
-    const res = await request(t.app.server)
-      .get(`/api/epcis/capture/${captureID}`)
-      .set('authorization', `Bearer ${token}`)
-      .expect(200);
-    return res.body.running ? undefined : res.body;
-  });
-}
 
 const count = async (t: TestPlatform, table: string) =>
   (await t.platform.pool.query(`SELECT COUNT(*)::int AS n FROM ${table}`)).rows[0].n as number;
@@ -369,7 +323,7 @@ describe('EPCIS capture', () => {
     await certifiedDevicePerFactory(t, 'epcis-link');
     const { workOrderId, factoryUser } = await acceptedWorkOrder(t, 'EPCIS sock', 200);
     const mspId = factoryUser === 'factory1' ? Orgs.factory1 : Orgs.factory2;
-    const gtin = '06141410000019';
+    const gtin = '06141410000014';
     await t.platform.pool.query(
       `INSERT INTO gs1_products (gtin, brand_msp, sku, name) VALUES ($1, $2, 'LINK-1', 'link') ON CONFLICT DO NOTHING`,
       [gtin, Orgs.brand],

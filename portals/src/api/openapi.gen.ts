@@ -11973,6 +11973,279 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/epcis/events/{eventID}/proof": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An EPCIS event's proof bundle: its signed message, signer certificate and signature, Merkle path to its anchored batch, source device messages of a device-derived event, and the ledger transactions that prove the anchors (409 until anchored) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    eventID: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {number} */
+                            version: 2;
+                            generatedAt: string;
+                            /** @description null in a bundle that proves EPCIS events only */
+                            workOrder: {
+                                id: string;
+                                orderId: string;
+                                brandMspId: string;
+                                factoryMspId: string;
+                                /** @description part of the private terms: not checkable from the ledger */
+                                quantity: number;
+                                termsHash: string;
+                                ledger: {
+                                    txId: string;
+                                    blockNumber: number;
+                                } | null;
+                                /** @description the transactions that wrote the record, oldest first */
+                                ledgerTxIds: string[];
+                            } | null;
+                            events: {
+                                /** @description the exact canonical JSON the device signed */
+                                message: string;
+                                /** @description ES256 r||s, base64url */
+                                sig: string;
+                                leafHash: string;
+                                batchId: string;
+                                proof: {
+                                    position: "left" | "right";
+                                    hash: string;
+                                }[];
+                            }[];
+                            epcisEvents?: {
+                                /** @description the exact canonical JSON signed and hashed into the leaf (c2m.epcis.event.v1) */
+                                message: string;
+                                /** @description ECDSA P-256 over SHA-256(message), DER, base64 */
+                                signature: string;
+                                /** @description the signer's X.509 certificate, PEM */
+                                signerCertificate: string;
+                                leafHash: string;
+                                batchId: string;
+                                proof: {
+                                    position: "left" | "right";
+                                    hash: string;
+                                }[];
+                            }[];
+                            anchors: {
+                                [key: string]: {
+                                    batchId: string;
+                                    factoryMspId: string;
+                                    merkleRoot: string;
+                                    eventCount: number;
+                                    txId: string;
+                                    blockNumber: number;
+                                    blockHash: string;
+                                    totals?: {
+                                        [key: string]: {
+                                            events: number;
+                                            units: number;
+                                            qcPass: number;
+                                            qcFail: number;
+                                        };
+                                    };
+                                };
+                            };
+                            devices: {
+                                [key: string]: {
+                                    certificatePem: string;
+                                    factoryMspId: string;
+                                    certificateFingerprint: string;
+                                    /** @description the key in force now */
+                                    publicKeyPem: string;
+                                    /** @description every certificate the device held, by fingerprint */
+                                    certificates: {
+                                        [key: string]: string;
+                                    };
+                                    states: {
+                                        from: string;
+                                        status: string;
+                                        validUntil?: string;
+                                        /** @description the key in force from this state on */
+                                        publicKeyPem?: string;
+                                        certificateFingerprint?: string;
+                                    }[];
+                                    /** @description the transactions that wrote the record, oldest first */
+                                    ledgerTxIds: string[];
+                                };
+                            };
+                            transactions: {
+                                [key: string]: {
+                                    /** @description the committed Fabric Envelope protobuf, base64 */
+                                    envelope: string;
+                                    blockNumber: number;
+                                    txIndex: number;
+                                };
+                            };
+                            blocks: {
+                                [key: string]: {
+                                    header: {
+                                        number: number;
+                                        previousHash: string;
+                                        dataHash: string;
+                                    };
+                                    txHashes: string[];
+                                    validationCodes: string[];
+                                    ordererSignature: {
+                                        mspId: string;
+                                        certificatePem: string;
+                                        /** @description DER ECDSA, base64 */
+                                        signature: string;
+                                    };
+                                };
+                            };
+                            caCertificates: {
+                                [key: string]: string;
+                            };
+                            endorsementPolicy: string;
+                            publicCheckpoint?: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            code: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/epcis/events": {
         parameters: {
             query?: never;

@@ -1,25 +1,17 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IdentityStore } from '@c2m/identity';
-import {
-  CodedError,
-  canonicalJson,
-  EPCIS_MESSAGE_TAG,
-  type EpcisSignedMessage,
-  ErrorCodes,
-  epcisEventHash,
-  epcisMessage,
-  type LedgerIdentity,
-} from '@c2m/shared';
+import { CodedError, canonicalJson, ErrorCodes, type LedgerIdentity } from '@c2m/shared';
 import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { withTransaction } from '../db/database.js';
 import type { SchedulerKeeper } from '../job-schedulers.js';
 import { QueueNames } from '../queues.js';
-import { canonicalUri } from './canonical.js';
 import { normaliseEventVocabulary } from './cbv.js';
+import type { PreparedEvent } from './prepare.js';
+import { closePreparePool, prepareInWorkers } from './prepare-pool.js';
 import { type SchemaError, validateEpcisDocument } from './schema.js';
-import { type EventRow, type IndexedEvent, indexEvent, insertEvents } from './store.js';
+import { type EventRow, insertEvents } from './store.js';
 
 /**
  * EPCIS 2.0 capture (REST binding): a document is checked against the schema synchronously and stored as it
@@ -195,16 +187,7 @@ function toJob(r: JobRow): CaptureJob {
 const JOB_COLUMNS = `id, owner_msp, captured_by, status, event_count, captured_count, errors, error_behaviour,
   created_at, finished_at`;
 
-/** One event on its way to the store. */
-interface Prepared {
-  readonly index: number;
-  readonly eventID: string;
-  readonly eventIdFrom: 'client' | 'hash';
-  readonly eventHash: string;
-  readonly event: Json;
-  readonly indexed: IndexedEvent;
-  readonly declaration: boolean;
-}
+type Prepared = PreparedEvent;
 
 const GTIN_EPC = /^https:\/\/id\.gs1\.org\/01\/(\d{14})(?:\/(21|10)\/([^/?#]+))?/;
 
@@ -338,29 +321,16 @@ export function createEpcisCapture(deps: CaptureDeps) {
     const fail = (index: number, eventID: string | null, code: string, message: string) =>
       errors.push({ index, eventID, code, message });
 
-    // Hash, eventID, index.
-    const prepared: Prepared[] = [];
-    list.forEach((raw, index) => {
-      const given = isRecord(raw) && typeof raw.eventID === 'string' ? raw.eventID : null;
-      try {
-        if (!isRecord(raw)) throw new Error('the event is not an object');
-        const normalised = normaliseEventVocabulary(raw);
-        const eventHash = epcisEventHash(normalised, context);
-        const eventID = given ?? eventHash;
-        const event: Json = { ...normalised, eventID, recordTime };
-        prepared.push({
-          index,
-          eventID,
-          eventIdFrom: given === null ? 'hash' : 'client',
-          eventHash,
-          event,
-          indexed: indexEvent(event, canonicalUri),
-          declaration: isRecord(normalised.errorDeclaration),
-        });
-      } catch (err) {
-        fail(index, given, CaptureErrorCodes.EVENT_INVALID, (err as Error).message);
-      }
+    // Hash, eventID, index and the signed message of every event, on worker threads for large documents.
+    const signer = signerFor(job.captured_by, job.owner_msp);
+    const { prepared, failures } = await prepareInWorkers(list, {
+      context,
+      recordTime,
+      ownerMspId: job.owner_msp,
+      signer: { mspId: signer.identity.mspId, username: signer.username },
+      captureId: job.id,
     });
+    for (const f of failures) fail(f.index, f.eventID, CaptureErrorCodes.EVENT_INVALID, f.message);
 
     // Locations: each named one must be the org's, or an SGLN of the org's site.
     const named = new Set<string>();
@@ -463,32 +433,15 @@ export function createEpcisCapture(deps: CaptureDeps) {
     if (job.error_behaviour === 'rollback' && errors.length > 0) return { captured: 0, errors: sorted(errors) };
 
     const belongs = await ownersOf(client, toStore);
-    const signer = signerFor(job.captured_by, job.owner_msp);
     const sign = signer.identity.signMessage;
-    const messages = toStore.map((p) => {
-      const m: EpcisSignedMessage = {
-        tag: EPCIS_MESSAGE_TAG,
-        eventID: p.eventID,
-        eventIdFrom: p.eventIdFrom,
-        eventHash: p.eventHash,
-        event: p.event,
-        ...(context !== undefined ? { context } : {}),
-        ownerMspId: job.owner_msp,
-        signer: { mspId: signer.identity.mspId, username: signer.username },
-        recordTime,
-        captureId: job.id,
-      };
-      return epcisMessage(m);
-    });
     const signatures = await Promise.all(
-      messages.map(async (text) => {
+      toStore.map(async ({ message: text }) => {
         const bytes = Buffer.from(text);
         const der = sign ? await sign(bytes) : await signer.identity.sign(createHash('sha256').update(bytes).digest());
         return Buffer.from(der).toString('base64');
       }),
     );
     const rows: EventRow[] = toStore.map((p, i) => {
-      const message = messages[i] as string;
       const { workOrderId, brandMsp } = belongs(p);
       return {
         eventId: p.eventID,
@@ -501,13 +454,10 @@ export function createEpcisCapture(deps: CaptureDeps) {
         workOrderId,
         brandMsp,
         recordTime,
-        message,
+        message: p.message,
         signature: signatures[i] as string,
         signerCertificate: signer.identity.certificatePem,
-        leafHash: createHash('sha256')
-          .update(Buffer.from([0]))
-          .update(message)
-          .digest('hex'),
+        leafHash: p.leafHash,
       };
     });
 
@@ -605,6 +555,7 @@ export function createEpcisCapture(deps: CaptureDeps) {
     async close(): Promise<void> {
       await worker?.close();
       await queue.close();
+      await closePreparePool();
     },
   };
 }
