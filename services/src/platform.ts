@@ -10,6 +10,7 @@ import { createPool, ensureDatabase, migrate } from './db/database.js';
 import { createDemandService } from './demand/demand-service.js';
 import { createForecastPool } from './demand/forecast-pool.js';
 import { createForecastRuns } from './demand/forecast-runs.js';
+import { createEpcisCapture } from './epcis/capture.js';
 import { createIdentityService } from './epcis/identity-service.js';
 import { createLogisticsFollower } from './epcis/logistics.js';
 import { createDeviceBulk } from './iot/device-bulk.js';
@@ -173,6 +174,9 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       afterTick: [() => logistics.tick()],
     });
     closers.push(() => anchorer.close());
+    // EPCIS capture jobs (epcis/capture.ts): accepted by the route, stored by this worker.
+    const epcisCapture = createEpcisCapture({ pool, identity, connection, prefix, logger, schedulers });
+    closers.push(() => epcisCapture.close());
     const ingest = createIngest({
       pool,
       registry,
@@ -197,6 +201,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       deviceBulk.start();
       await outbox.start();
       await anchorer.start();
+      await epcisCapture.start();
       await ingest.start();
       await projection.start();
       await schedulers.check();
@@ -273,6 +278,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       dispatcher,
       outbox,
       anchorer,
+      epcisCapture,
       ingest,
       registry,
       projection,

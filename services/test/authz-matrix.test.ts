@@ -88,6 +88,13 @@ const RULES: Record<string, string> = {
   // The consortium's CAs and endorsement policy, for verifiers to pin: public by design.
   'GET /api/proofs/trust': 'ooooooo',
 
+  // EPCIS capture: brand and factory managers (and their org admins), each org its own jobs.
+  'POST /api/epcis/capture': 'AoooFFF',
+  'GET /api/epcis/capture': 'AoooFFF',
+  'GET /api/epcis/capture/:captureID': 'AoooFFF',
+  // An EPCIS event's proof: whoever may see the event (its owner, its brand, finance and the platform); 404 else.
+  'GET /api/epcis/events/:eventID/proof': 'Aoooooo',
+
   'POST /api/devices': 'AFooFFF',
   'POST /api/devices/bulk': 'AFooFFF',
   'GET /api/devices/bulk/:jobId': 'AFoooFo',
@@ -104,6 +111,16 @@ const RULES: Record<string, string> = {
 
   'GET /api/ledger': 'Aoooooo',
   'GET /api/ledger/projection': 'Aoooooo',
+
+  // EPCIS query: every signed-in org may ask; each answer holds only what the caller may see (epcis-query.test.ts).
+  'GET /api/epcis/events': 'Aoooooo',
+  'GET /api/epcis/events/:eventID': 'Aoooooo',
+  'GET /api/epcis/epcs/:epc/events': 'Aoooooo',
+  'GET /api/epcis/eventTypes': 'Aoooooo',
+  'GET /api/epcis/bizSteps': 'Aoooooo',
+  'GET /api/epcis/dispositions': 'Aoooooo',
+  'GET /api/epcis/bizLocations': 'Aoooooo',
+  'GET /api/epcis/readPoints': 'Aoooooo',
 
   'PUT /api/demand/products': 'AoFFFFF',
   'GET /api/demand/products': 'AoFFFFF',

@@ -66,6 +66,7 @@ export type {
   BundleAnchor,
   BundleDevice,
   BundleDeviceState,
+  BundleEpcisEvent,
   BundleEvent,
   BundleTransaction,
   BundleVerification,
@@ -73,6 +74,12 @@ export type {
   ProofCheck,
 } from './proof/bundle.js';
 export { fromBase64, toBase64 } from './proof/bytes.js';
+export {
+  EPCIS_MESSAGE_TAG,
+  type EpcisSignedMessage,
+  epcisMessage,
+  parseEpcisMessage,
+} from './proof/epcis-message.js';
 export { compositeKey } from './proof/fabric-tx.js';
 export {
   BLOCK_SIGNATURE_TAG,

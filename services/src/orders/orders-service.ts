@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CodedError, canonicalJson, ErrorCodes } from '@c2m/shared';
 import type pg from 'pg';
+import { maySeeWorkOrder } from '../auth/work-order-access.js';
 import { withTransaction } from '../db/database.js';
 import { newId } from '../ids.js';
 import type { AuthUser } from '../plugins/auth.js';
@@ -478,12 +479,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
   async function getWorkOrder(user: AuthUser, id: string): Promise<WorkOrder> {
     const { rows } = await pool.query(`${WORK_ORDER_SELECT} WHERE w.id = $1`, [id]);
     const row = rows[0];
-    const visible =
-      row &&
-      (user.orgKind === 'finance' ||
-        user.orgKind === 'platform' ||
-        row.brand_msp === user.mspId ||
-        row.factory_msp === user.mspId);
+    const visible = row && maySeeWorkOrder(user, { brandMsp: row.brand_msp, factoryMsp: row.factory_msp });
     if (!visible) throw new CodedError(ErrorCodes.WORK_ORDER_NOT_FOUND, `work order ${id} not found`, 404);
     return toWorkOrder(row);
   }
