@@ -10,9 +10,12 @@ import { createPool, ensureDatabase, migrate } from './db/database.js';
 import { createDemandService } from './demand/demand-service.js';
 import { createForecastPool } from './demand/forecast-pool.js';
 import { createForecastRuns } from './demand/forecast-runs.js';
+import { canonicalUri } from './epcis/canonical.js';
 import { createEpcisCapture } from './epcis/capture.js';
+import { deriveFromDeviceEvents } from './epcis/from-device.js';
 import { createIdentityService } from './epcis/identity-service.js';
 import { createLogisticsFollower } from './epcis/logistics.js';
+import { identityEventSigner } from './epcis/signer.js';
 import { createDeviceBulk } from './iot/device-bulk.js';
 import { DeviceMessageRejections } from './iot/device-message.js';
 import { createDeviceRegistry } from './iot/device-registry.js';
@@ -124,6 +127,8 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     const milestones = createMilestones({ pool, ledger: ledgerAccess });
     const gs1 = createIdentityService({ pool });
     const logistics = createLogisticsFollower({ pool, logger, record: milestones.record });
+    // Events derived from device messages are the platform's statement: signed by its service identity.
+    const platformSigner = identityEventSigner(identity.userIdentity(PLATFORM_USER), PLATFORM_USER);
     const demand = createDemandService({ pool });
     const forecastPool = createForecastPool();
     closers.push(() => forecastPool.close());
@@ -172,6 +177,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       intervalMs: config.anchorIntervalMs,
       schedulers,
       afterTick: [() => logistics.tick()],
+      derive: (client, rows) => deriveFromDeviceEvents(client, rows, platformSigner, canonicalUri),
     });
     closers.push(() => anchorer.close());
     // EPCIS capture jobs (epcis/capture.ts): accepted by the route, stored by this worker.

@@ -4,6 +4,7 @@ import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { withTransaction } from '../db/database.js';
+import type { DeviceRow } from '../epcis/from-device.js';
 import type { SchedulerKeeper } from '../job-schedulers.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { QueueNames } from '../queues.js';
@@ -71,6 +72,12 @@ export interface AnchorerDeps {
   readonly schedulers: SchedulerKeeper;
   /** Work that follows anchoring on the same tick (the EPCIS logistics follower); failures are logged. */
   readonly afterTick?: readonly (() => Promise<unknown>)[];
+  /**
+   * Derives the EPCIS events of the device messages being cut into a batch, in the cut's transaction
+   * (epcis/from-device.ts): each message is derived exactly once, and its events join this batch when there is
+   * room, else the org's next one.
+   */
+  readonly derive?: (client: pg.PoolClient, rows: readonly DeviceRow[]) => Promise<unknown>;
 }
 
 /**
@@ -106,10 +113,11 @@ export function createAnchorer(deps: AnchorerDeps) {
       while (remaining >= deps.batchSize || (old && remaining > 0)) {
         const taken = await withTransaction(pool, async (client) => {
           const { rows: deviceRows } = await client.query(
-            `SELECT id, leaf_hash, event_time FROM device_events WHERE factory_msp = $1 AND batch_id IS NULL
-           ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+            `SELECT id, leaf_hash, event_time, device_id, factory_msp, type, work_order_id, data FROM device_events
+             WHERE factory_msp = $1 AND batch_id IS NULL ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
             [f.factory_msp, deps.batchSize],
           );
+          if (deps.derive && deviceRows.length > 0) await deps.derive(client, deviceRows as DeviceRow[]);
           // EPCIS events fill the rest of the batch; their time in the anchor is when the repository recorded
           // them (an event may describe something long past, but it is anchored as recorded now).
           const { rows: epcisRows } =
