@@ -17,6 +17,7 @@ import {
 } from '../iot/simulator.js';
 import type { Platform } from '../platform.js';
 import { ApiClient, ApiError, type ApiSession } from './api-client.js';
+import { demoLogistics } from './demo-logistics.js';
 
 export interface DemoOptions {
   readonly baseUrl: string;
@@ -381,6 +382,10 @@ export async function loadDemo(options: DemoOptions) {
     120_000,
   );
   log.info({ anchored, workOrderId }, 'demo: events anchored');
+  // Logistics on EPCIS: cartons, a pallet, shipping to the brand's DC and receiving there.
+  await demoLogistics({ pool: platform.pool, log, orderId, workOrderId, factory: factorySession, brand }).catch((err) =>
+    log.warn({ err }, 'demo: logistics events not captured'),
+  );
 
   // Demand signals and a first forecast run, so the brand's forecast page has a chart.
   log.info('demo 5/5: consumer demand signals and a first forecast run');
