@@ -85,6 +85,17 @@ export const PUBLIC_C2M_FIELDS: ReadonlySet<string> = new Set([
   'c2m:lot',
   'c2m:deviceId',
   'c2m:line',
+  // What device-derived events carry (epcis/from-device.ts): the device, the units a count reported and
+  // how many of them went beyond the lots, and a measurement's characteristic, limits and verdict.
+  'c2m:device',
+  'c2m:units',
+  'c2m:overProduction',
+  'c2m:lotsPending',
+  'c2m:characteristic',
+  'c2m:sensor',
+  'c2m:lowerLimit',
+  'c2m:upperLimit',
+  'c2m:pass',
 ]);
 
 const C2M_KEY = /^(c2m:|https:\/\/ns\.c2m\.network\/epcis\/)/;
