@@ -109,7 +109,10 @@ describe('traceability: EPCIS events verified in the browser', { skip: skipWitho
       const note = row.getByTestId('production-note');
       await note.waitFor({ timeout: 60_000 });
       // Either it was proven and recorded, or the platform says exactly what is missing.
-      assert.match((await note.textContent()) ?? '', /recorded on the ledger|units are proven|QC needs|needs work order/);
+      assert.match(
+        (await note.textContent()) ?? '',
+        /recorded on the ledger|units are proven|QC needs|needs work order/,
+      );
     }
     await p.shot(page, 'epcis-4-factory-production');
     assert.deepEqual(errors, []);
