@@ -34,6 +34,7 @@ export {
   epcisEventHash,
   eventHashPreImage,
   type JsonLdContext,
+  MAX_EVENT_DEPTH,
 } from './epcis/event-hash.js';
 export { CodedError, codedMessage, type ErrorCode, ErrorCodes, parseCodedMessage } from './errors.js';
 export {
