@@ -47,6 +47,9 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
     // Unknown fields are rejected, not silently dropped: a typo must not change meaning.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     bodyLimit: 1024 * 1024,
+    // Path parameters carry EPCIS identifiers (eventIDs, EPCs as URL-encoded URN or Digital Link), which may be
+    // longer than the router's default 100 characters; the routes' own schemas bound them.
+    routerOptions: { maxParamLength: 2048 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('platform', platform);

@@ -311,6 +311,10 @@ describe('EPCIS query', () => {
       assert.equal(r.body.code, 'NOT_FOUND');
     }
     await get('factory2', '/api/epcis/events/urn%3Auuid%3A%00').expect(404);
+    // Identifiers longer than the router's default parameter limit still reach the route.
+    await get('factory2', `/api/epcis/events/${encodeURIComponent(`urn:uuid:${'x'.repeat(300)}`)}`).expect(404);
+    const longEpc = encodeURIComponent(`https://id.gs1.org/01/${G1}/21/${'9'.repeat(20)}`);
+    await get('platform', `/api/epcis/epcs/${longEpc}/events`).expect(200);
     await get('factory2', '/api/epcis/epcs/urn%3Ax%3A%00/events').expect(400);
     const missing = await get('factory2', '/api/epcis/events/urn%3Auuid%3Anone').expect(404);
     assert.equal(missing.body.message, 'no event urn:uuid:none');

@@ -1,15 +1,16 @@
-import { CodedError, ErrorCodes, OrgKinds } from '@c2m/shared';
+import { CodedError, ErrorCodes } from '@c2m/shared';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { accessSql } from '../epcis/query.js';
 import { errorResponses } from '../schemas.js';
 import { ProofBundleSchema } from '../trace/proof-bundle.js';
 
 /**
  * `GET /epcis/events/{eventID}/proof`: the proof bundle of one EPCIS event (and of its error declaration, if
  * one is stored), checked offline by the same verifier as work-order bundles (CLI, browser, POST /proofs/verify).
- * Who may have it: whoever may see the event (its owner, the brand of its products, the brand and factory of
- * its work order, the platform, and finance for events of a work order); anyone else gets 404, as for an
- * unknown event.
+ * Who may have it: whoever may see the event in the query (epcis/query.ts `accessSql`: its owner, the brand
+ * of its products, the brand and factory of its work order, the platform's administrator, the certifier for
+ * device-derived events, and finance for events of a work order); anyone else gets 404, as for an unknown event.
  */
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { trace, pool } = fastify.platform;
@@ -28,13 +29,15 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async (request) => {
-      const user = request.user;
+      // The same rule as the query's (epcis/query.ts accessSql): whoever may query the event may have its proof.
+      const params: unknown[] = [request.params.eventID];
+      const p = (v: unknown) => {
+        params.push(v);
+        return `$${params.length}`;
+      };
       const { rows } = await pool.query(
-        `SELECT e.id FROM epcis_events e LEFT JOIN work_orders w ON w.id = e.work_order_id
-         WHERE e.event_id = $1 AND (e.owner_msp = $2 OR e.brand_msp = $2 OR w.brand_msp = $2 OR w.factory_msp = $2
-           OR $3 = '${OrgKinds.platform}' OR ($3 = '${OrgKinds.finance}' AND e.work_order_id IS NOT NULL))
-         ORDER BY e.id`,
-        [request.params.eventID, user.mspId, user.orgKind],
+        `SELECT e.id FROM epcis_events e WHERE e.event_id = $1 AND ${accessSql(request.user, p)} ORDER BY e.id`,
+        params,
       );
       if (rows.length === 0)
         throw new CodedError(ErrorCodes.NOT_FOUND, `no EPCIS event ${request.params.eventID}`, 404);
