@@ -10,7 +10,9 @@
  *   eventHashPreImage(event, context?)    -> the canonical string that is hashed (for debugging and tests)
  *   `context` is the JSON-LD @context of the EPCIS document the event came in (its prefixes name user
  *   extensions: `example:field` hashes as `{http://ns.example.com/epcis/}field`). Options: `ignoreFields`
- *   (top-level event fields left out, as the reference's repository-specific `ignoreFields` does).
+ *   (top-level event fields left out, as the reference's repository-specific `ignoreFields` does), `sha256`
+ *   (e.g. node:crypto's, faster in Node than the default pure-TypeScript one). A context object is read once
+ *   and cached (WeakMap), so treat it as immutable once events were hashed with it.
  *
  * The pre-image is built in this order, each part `name=value`, with no separator:
  *   eventType, eventTime, eventTimeZoneOffset, certificationInfo, parentID, epcList, inputEPCList, childEPCs,
@@ -311,8 +313,10 @@ function pyStr(value: unknown): string {
 }
 
 class TreeBuilder {
+  private ownNamespaces = false;
+
   constructor(
-    private readonly namespaces: Map<string, string>,
+    private namespaces: Map<string, string>,
     private readonly bare: (value: string) => string,
   ) {}
 
@@ -348,6 +352,10 @@ class TreeBuilder {
       for (const [rawKey, val] of Object.entries(obj)) {
         if (SKIPPED_KEYS.has(rawKey) || ignore.includes(rawKey)) continue;
         if (rawKey.startsWith('@xmlns')) {
+          if (!this.ownNamespaces) {
+            this.namespaces = new Map(this.namespaces); // the context's map is shared: copy before adding
+            this.ownNamespaces = true;
+          }
           this.namespaces.set(rawKey.slice(7), this.scalar(val));
           node.name = this.expandPrefix(node.name, false);
           continue;
@@ -617,7 +625,20 @@ interface ContextInfo {
   terms: Set<string>;
 }
 
+/** A document's events share its @context object: read it once (the tree builder copies before it adds). */
+const contextCache = new WeakMap<object, ContextInfo>();
+
 function readContext(context: JsonLdContext): ContextInfo {
+  if (context === null || typeof context !== 'object') return parseContext(context);
+  let info = contextCache.get(context);
+  if (info === undefined) {
+    info = parseContext(context);
+    contextCache.set(context, info);
+  }
+  return info;
+}
+
+function parseContext(context: JsonLdContext): ContextInfo {
   const namespaces = new Map<string, string>();
   const prefixes = new Map<string, string>([
     ['cbv', CBV],
