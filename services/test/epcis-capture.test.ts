@@ -329,8 +329,8 @@ describe('EPCIS capture', () => {
       [gtin, Orgs.brand],
     );
     await t.platform.pool.query(
-      `INSERT INTO work_order_lots (work_order_id, gtin, lot, quantity, serial_from, serial_to)
-       VALUES ($1, $2, 'L7', 100, 1000, 1099)`,
+      `INSERT INTO work_order_lots (work_order_id, gtin, lot, quantity, serial_from, serial_to, next_serial)
+       VALUES ($1, $2, 'L7', 100, 1000, 1099, 1000)`,
       [workOrderId, gtin],
     );
     await ownLocations(t, mspId, ['urn:epc:id:sgln:0614141.55555.0']);
