@@ -19,6 +19,7 @@ import healthRoutes from './routes/health.js';
 import ledgerRoutes from './routes/ledger.js';
 import orderRoutes from './routes/orders.js';
 import traceRoutes from './routes/trace.js';
+import traceGraphRoutes from './routes/trace-graph.js';
 import userRoutes from './routes/users.js';
 import workOrderRoutes from './routes/work-orders.js';
 
@@ -98,6 +99,7 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
       await api.register(ledgerRoutes);
       await api.register(demandRoutes);
       await api.register(gs1Routes);
+      await api.register(traceGraphRoutes);
     },
     { prefix: '/api' },
   );

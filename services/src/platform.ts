@@ -12,6 +12,7 @@ import { createForecastPool } from './demand/forecast-pool.js';
 import { createForecastRuns } from './demand/forecast-runs.js';
 import { createIdentityService } from './epcis/identity-service.js';
 import { createLogisticsFollower } from './epcis/logistics.js';
+import { createTraceGraph } from './epcis/trace-graph.js';
 import { createDeviceBulk } from './iot/device-bulk.js';
 import { DeviceMessageRejections } from './iot/device-message.js';
 import { createDeviceRegistry } from './iot/device-registry.js';
@@ -123,6 +124,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     const milestones = createMilestones({ pool, ledger: ledgerAccess });
     const gs1 = createIdentityService({ pool });
     const logistics = createLogisticsFollower({ pool, logger, record: milestones.record });
+    const traceGraph = createTraceGraph({ pool });
     const demand = createDemandService({ pool });
     const forecastPool = createForecastPool();
     closers.push(() => forecastPool.close());
@@ -264,6 +266,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       milestones,
       gs1,
       logistics,
+      traceGraph,
       factories,
       demand,
       forecastRuns,

@@ -76,6 +76,8 @@ const RULES: Record<string, string> = {
   'POST /api/proofs/verify': 'ooooooo',
   // The consortium's CAs and endorsement policy, for verifiers to pin: public by design.
   'GET /api/proofs/trust': 'ooooooo',
+  // Trace graph: what the caller may not see is not in it (404 for a start it may not see; trace-graph.test.ts).
+  'GET /api/trace/*': 'Aoooooo',
 
   'POST /api/devices': 'AFooFFF',
   'POST /api/devices/bulk': 'AFooFFF',
