@@ -18,6 +18,7 @@ import gs1Routes from './routes/gs1.js';
 import healthRoutes from './routes/health.js';
 import ledgerRoutes from './routes/ledger.js';
 import orderRoutes from './routes/orders.js';
+import recallRoutes from './routes/recalls.js';
 import traceRoutes from './routes/trace.js';
 import traceGraphRoutes from './routes/trace-graph.js';
 import userRoutes from './routes/users.js';
@@ -100,6 +101,7 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
       await api.register(demandRoutes);
       await api.register(gs1Routes);
       await api.register(traceGraphRoutes);
+      await api.register(recallRoutes);
     },
     { prefix: '/api' },
   );

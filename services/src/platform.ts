@@ -12,6 +12,7 @@ import { createForecastPool } from './demand/forecast-pool.js';
 import { createForecastRuns } from './demand/forecast-runs.js';
 import { createIdentityService } from './epcis/identity-service.js';
 import { createLogisticsFollower } from './epcis/logistics.js';
+import { createRecalls } from './epcis/recalls.js';
 import { createTraceGraph } from './epcis/trace-graph.js';
 import { createDeviceBulk } from './iot/device-bulk.js';
 import { DeviceMessageRejections } from './iot/device-message.js';
@@ -125,6 +126,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     const gs1 = createIdentityService({ pool });
     const logistics = createLogisticsFollower({ pool, logger, record: milestones.record });
     const traceGraph = createTraceGraph({ pool });
+    const recalls = createRecalls({ pool, traceGraph, ledger: ledgerAccess, readerUser: PLATFORM_USER });
     const demand = createDemandService({ pool });
     const forecastPool = createForecastPool();
     closers.push(() => forecastPool.close());
@@ -267,6 +269,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       gs1,
       logistics,
       traceGraph,
+      recalls,
       factories,
       demand,
       forecastRuns,

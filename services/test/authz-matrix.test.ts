@@ -78,6 +78,13 @@ const RULES: Record<string, string> = {
   'GET /api/proofs/trust': 'ooooooo',
   // Trace graph: what the caller may not see is not in it (404 for a start it may not see; trace-graph.test.ts).
   'GET /api/trace/*': 'Aoooooo',
+  // Recalls: a brand opens and moves its own; readers filtered inside (recalls.test.ts).
+  'POST /api/recalls': 'AoFFFFF',
+  'GET /api/recalls': 'Aoooooo',
+  'GET /api/recalls/:recallId': 'Aoooooo',
+  'POST /api/recalls/:recallId/status': 'AoFFFFF',
+  'GET /api/recalls/:recallId/scope.csv': 'Aoooooo',
+  'GET /api/recalls/:recallId/epcis-query': 'Aoooooo',
 
   'POST /api/devices': 'AFooFFF',
   'POST /api/devices/bulk': 'AFooFFF',
@@ -124,6 +131,7 @@ const PARAMS: Record<string, string> = {
   key: 'NONE',
   sku: 'NONE',
   username: 'nobody',
+  recallId: 'RCL-NONE',
 };
 
 /** Query strings some routes need to get past validation to their handler (where item 6's check lives). */

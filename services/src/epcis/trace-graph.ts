@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CodedError, DeviceStatuses, ErrorCodes, OrgKinds, Roles } from '@c2m/shared';
 import type pg from 'pg';
 import { visibleWorkOrdersSql } from '../auth/work-order-access.js';
@@ -12,7 +13,9 @@ import { keyOfCanonical, parseTraceKey, type TraceKey } from './trace-key.js';
  * lot, serial, carton and shipment affected, each with its last known location.
  *
  * It walks the EPCIS event store one hop per query, set at a time: every identifier reached at one level is
- * looked up in epcis_event_epcs in ONE statement (`epc = ANY($1)` on its primary key), so a trace costs as many
+ * looked up in epcis_event_epcs in ONE statement (a join of `unnest($1)` on its primary key: `= ANY($1)` would
+ * have the planner estimate each of 10,000 array elements, or a sequential scan test each row against all of
+ * them), so a trace costs as many
  * round trips as the graph is deep, not as many as it has nodes (bench/src/epcis/trace-bench.ts compares both).
  * The hops follow the standard's semantics:
  *
@@ -167,10 +170,14 @@ interface EventRow {
   bizTransactions: string[];
 }
 
-const EVENT_COLUMNS = `e.id, e.event_id, e.event_type, e.action, e.biz_step, e.disposition, e.event_time, e.read_point,
-  e.biz_location, e.work_order_id, e.owner_msp, e.event->>'c2m:device' AS device,
-  CASE WHEN e.biz_step = 'inspecting' THEN e.event->'sensorElementList' END AS sensors, e.destinations,
-  e.biz_transactions`;
+// Time as epoch milliseconds and arrays only where they are used: 10,000 rows of dates and arrays parsed in
+// JavaScript cost more than the query itself.
+const EVENT_COLUMNS = `e.id, e.event_id, e.event_type, e.action, e.biz_step, e.disposition,
+  (extract(epoch FROM e.event_time) * 1000)::float8 AS event_ms, e.read_point, e.biz_location, e.work_order_id,
+  e.owner_msp, CASE WHEN e.event ? 'c2m:device' THEN e.event->>'c2m:device' END AS device,
+  CASE WHEN e.biz_step = 'inspecting' THEN e.event->'sensorElementList' END AS sensors,
+  CASE WHEN e.biz_step IN ('shipping', 'receiving') THEN e.destinations END AS destinations,
+  CASE WHEN e.biz_step IN ('shipping', 'receiving') THEN e.biz_transactions END AS biz_transactions`;
 const LIVE = 'e.error_declaration IS NULL AND e.error_declared_by IS NULL';
 
 function eventOf(r: pg.QueryResultRow): EventRow {
@@ -181,7 +188,7 @@ function eventOf(r: pg.QueryResultRow): EventRow {
     action: r.action,
     bizStep: r.biz_step,
     disposition: r.disposition,
-    time: (r.event_time as Date).getTime(),
+    time: Number(r.event_ms),
     readPoint: r.read_point,
     bizLocation: r.biz_location,
     workOrderId: r.work_order_id,
@@ -203,6 +210,8 @@ export interface TraceGraphDeps {
   readonly pool: pg.Pool;
   /** Most identifier nodes a trace adds before it stops (default 50,000). */
   readonly maxNodes?: number;
+  /** Sees each query's text, rows and milliseconds (the bench's profile). */
+  readonly onQuery?: (text: string, rows: number, ms: number) => void;
 }
 
 export function createTraceGraph(deps: TraceGraphDeps) {
@@ -227,9 +236,13 @@ export function createTraceGraph(deps: TraceGraphDeps) {
     const maxNodes = options.maxNodes ?? deps.maxNodes ?? 50_000;
     const client = await pool.connect();
     let queries = 0;
+    // Named statements: PostgreSQL plans each once per connection (planning costs more than running these).
     const q = async (text: string, values: unknown[]) => {
       queries++;
-      return (await client.query(text, values)).rows;
+      const t0 = deps.onQuery ? performance.now() : 0;
+      const rows = (await client.query({ name: statementName(text), text, values })).rows;
+      deps.onQuery?.(text, rows.length, performance.now() - t0);
+      return rows;
     };
     // `$2` (the caller's MSP id) is referenced whatever the rule, so PostgreSQL always knows its type.
     const access = `($2::text IS NOT NULL AND ${eventAccessSql(user, '$2')})`;
@@ -237,6 +250,8 @@ export function createTraceGraph(deps: TraceGraphDeps) {
     const visits = new Map<string, Visit>();
     const nodeEvents = new Map<string, Set<string>>();
     const events = new Map<number, EventRow>();
+    /** Events the caller may not see (or declared in error): never read again. */
+    const hidden = new Set<number>();
     const edges = new Map<string, TraceEdge>();
     /** Up-edges with the interval the child was inside: for last locations. */
     const heldIn = new Map<string, { parent: string; from: number; to: number }[]>();
@@ -297,8 +312,9 @@ export function createTraceGraph(deps: TraceGraphDeps) {
         for (const r of rows) events.set(Number(r.id), eventOf(r));
         visits.set(key.uri, { moves: 0, from: winFrom, to: winTo });
         const said = await q(
-          `SELECT epc, role, event_pk FROM epcis_event_epcs WHERE event_pk = ANY($1)
-             AND role IN ('epc', 'epcClass', 'output', 'outputEpcClass', 'parent')`,
+          `SELECT m.epc, m.role, m.event_pk FROM unnest($1::bigint[]) AS k(pk)
+           JOIN epcis_event_epcs m ON m.event_pk = k.pk
+           WHERE m.role IN ('epc', 'epcClass', 'output', 'outputEpcClass', 'parent')`,
           [[...events.keys()]],
         );
         for (const r of said) {
@@ -335,16 +351,29 @@ export function createTraceGraph(deps: TraceGraphDeps) {
         .filter((e) => (visits.get(e)?.moves ?? 0) & FORWARD)
         .map(keyOfCanonical)
         .filter((k): k is TraceKey => k?.kind === 'lot');
-      const [rows, lotRows, serialLots] = await Promise.all([
+      const [named, lotRows, serialLots] = await Promise.all([
         q(
-          `SELECT ee.epc, ee.role, ${EVENT_COLUMNS}
-           FROM epcis_event_epcs ee JOIN epcis_events e ON e.id = ee.event_pk
-           WHERE ee.epc = ANY($1::text[]) AND ${LIVE} AND ${access}`,
-          [level, user.mspId],
+          `SELECT ee.epc, ee.role, ee.event_pk FROM unnest($1::text[]) AS k(epc)
+           JOIN epcis_event_epcs ee ON ee.epc = k.epc`,
+          [level],
         ),
         serialsToLots(serials.filter((k): k is TraceKey => k?.kind === 'serial' && /^\d{1,15}$/.test(k.serial ?? ''))),
         lotsToSerials(lotsForward),
       ]);
+      // The events named, each read once (and only those the caller may see).
+      const unread = [...new Set(named.map((r) => Number(r.event_pk)))].filter(
+        (id) => !events.has(id) && !hidden.has(id),
+      );
+      if (unread.length > 0) {
+        const found = await q(
+          `SELECT ${EVENT_COLUMNS} FROM unnest($1::bigint[]) AS k(id) JOIN epcis_events e ON e.id = k.id
+           WHERE ${LIVE} AND ${access}`,
+          [unread, user.mspId],
+        );
+        for (const r of found) events.set(Number(r.id), eventOf(r));
+        for (const id of unread) if (!events.has(id)) hidden.add(id);
+      }
+      const rows = named.filter((r) => events.has(Number(r.event_pk)));
       for (const l of lotRows) {
         addEdge({ from: l.lot, to: l.serial, kind: 'lotOf' });
         visit(l.lot, ORIGIN, EVER, NEVER);
@@ -354,12 +383,8 @@ export function createTraceGraph(deps: TraceGraphDeps) {
       const needMembers = new Set<number>();
       const byRow: { epc: string; role: string; ev: EventRow }[] = [];
       for (const r of rows) {
-        const id = Number(r.id);
-        let ev = events.get(id);
-        if (!ev) {
-          ev = eventOf(r);
-          events.set(id, ev);
-        }
+        const id = Number(r.event_pk);
+        const ev = events.get(id) as EventRow;
         const v = visits.get(r.epc) as Visit;
         if (ev.time < v.from || ev.time > v.to) {
           // A container's DELETE after the window still ends an interval: handled by `deletes` below.
@@ -371,8 +396,9 @@ export function createTraceGraph(deps: TraceGraphDeps) {
       const members = new Map<number, { epc: string; role: string }[]>();
       if (needMembers.size > 0) {
         const m = await q(
-          `SELECT event_pk, epc, role FROM epcis_event_epcs WHERE event_pk = ANY($1::bigint[])
-             AND (role NOT IN ('child', 'childEpcClass') OR event_pk = ANY($2::bigint[]))`,
+          `SELECT m.event_pk, m.epc, m.role FROM unnest($1::bigint[]) AS k(pk)
+           JOIN epcis_event_epcs m ON m.event_pk = k.pk
+           WHERE m.role NOT IN ('child', 'childEpcClass') OR k.pk = ANY($2::bigint[])`,
           [
             [...needMembers],
             // Children are needed where the level holds the parent (down) or the event is a DELETE.
@@ -488,8 +514,10 @@ export function createTraceGraph(deps: TraceGraphDeps) {
         `SELECT p.epc AS parent, ${EVENT_COLUMNS},
            ARRAY(SELECT c.epc FROM epcis_event_epcs c WHERE c.event_pk = e.id AND c.role IN ('child', 'childEpcClass'))
              AS children
-         FROM epcis_event_epcs p JOIN epcis_events e ON e.id = p.event_pk
-         WHERE p.epc = ANY($1::text[]) AND p.role = 'parent' AND e.action = 'DELETE'
+         FROM unnest($1::text[]) AS k(epc)
+         JOIN epcis_event_epcs p ON p.epc = k.epc AND p.role = 'parent'
+         JOIN epcis_events e ON e.id = p.event_pk
+         WHERE e.action = 'DELETE'
            AND e.event_type IN ('AggregationEvent', 'AssociationEvent') AND ${LIVE} AND ${access}
          ORDER BY e.event_time`,
         [parents, user.mspId],
@@ -497,7 +525,7 @@ export function createTraceGraph(deps: TraceGraphDeps) {
       const out = new Map<string, { time: number; children: string[]; row: EventRow }[]>();
       for (const r of rows) {
         const list = out.get(r.parent) ?? [];
-        list.push({ time: (r.event_time as Date).getTime(), children: r.children ?? [], row: eventOf(r) });
+        list.push({ time: Number(r.event_ms), children: r.children ?? [], row: eventOf(r) });
         out.set(r.parent, list);
       }
       return out;
@@ -598,7 +626,7 @@ export function createTraceGraph(deps: TraceGraphDeps) {
       const provenance = direction === 'backward' || n.kind !== 'serial';
       for (const id of n.events) {
         const ev = byEventId.get(id) as EventRow;
-        if (!provenance && ev.bizStep !== 'shipping' && ev.bizStep !== 'receiving') continue;
+        if (!provenance && ev.bizStep !== 'shipping') continue;
         if (ev.workOrderId && ctx.workOrders.has(ev.workOrderId) && ev.bizStep === 'commissioning') {
           addEdge({ from: `workOrder:${ev.workOrderId}`, to: n.id, kind: 'producedUnder', eventID: ev.eventId });
         }
@@ -656,7 +684,8 @@ export function createTraceGraph(deps: TraceGraphDeps) {
           }
           addEdge({ from: qid, to: n.id, kind: 'qc', eventID: ev.eventId });
         }
-        if (ev.bizStep === 'shipping' || ev.bizStep === 'receiving') {
+        // Forward, a store receiving one unit is its last location, not a shipment of its own.
+        if (ev.bizStep === 'shipping' || (ev.bizStep === 'receiving' && provenance)) {
           const sid = `event:${ev.eventId}`;
           if (!nodes.has(sid)) {
             nodes.set(sid, {
@@ -862,7 +891,25 @@ function reportsOf(sensors: unknown): Record<string, unknown>[] {
   return out.slice(0, 20);
 }
 
-const iso = (t: number) => new Date(t).toISOString();
+const isoCache = new Map<number, string>();
+function iso(t: number): string {
+  let s = isoCache.get(t);
+  if (s === undefined) {
+    s = new Date(t).toISOString();
+    if (isoCache.size > 100_000) isoCache.clear();
+    isoCache.set(t, s);
+  }
+  return s;
+}
+const names = new Map<string, string>();
+function statementName(text: string): string {
+  let n = names.get(text);
+  if (!n) {
+    n = `trace_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    names.set(text, n);
+  }
+  return n;
+}
 export const lotUri = (gtin: string, lot: string) => `https://id.gs1.org/01/${gtin}/10/${encodeURIComponent(lot)}`;
 
 function labelOf(uri: string): string {
