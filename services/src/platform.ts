@@ -10,6 +10,7 @@ import { createPool, ensureDatabase, migrate } from './db/database.js';
 import { createDemandService } from './demand/demand-service.js';
 import { createForecastPool } from './demand/forecast-pool.js';
 import { createForecastRuns } from './demand/forecast-runs.js';
+import { createConsumerView } from './epcis/consumer.js';
 import { createIdentityService } from './epcis/identity-service.js';
 import { createLogisticsFollower } from './epcis/logistics.js';
 import { createRecalls } from './epcis/recalls.js';
@@ -127,6 +128,12 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     const logistics = createLogisticsFollower({ pool, logger, record: milestones.record });
     const traceGraph = createTraceGraph({ pool });
     const recalls = createRecalls({ pool, traceGraph, ledger: ledgerAccess, readerUser: PLATFORM_USER });
+    const consumer = createConsumerView({
+      pool,
+      traceGraph,
+      recalls,
+      orgName: (mspId) => identity.orgs().find((o) => o.mspId === mspId)?.names,
+    });
     const demand = createDemandService({ pool });
     const forecastPool = createForecastPool();
     closers.push(() => forecastPool.close());
@@ -270,6 +277,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       logistics,
       traceGraph,
       recalls,
+      consumer,
       factories,
       demand,
       forecastRuns,

@@ -85,6 +85,14 @@ const RULES: Record<string, string> = {
   'POST /api/recalls/:recallId/status': 'AoFFFFF',
   'GET /api/recalls/:recallId/scope.csv': 'Aoooooo',
   'GET /api/recalls/:recallId/epcis-query': 'Aoooooo',
+  // GS1 Digital Link resolver, QR codes and the consumer page's data: public by design (resolver.test.ts).
+  'GET /01/:gtin/21/:serial': 'ooooooo',
+  'GET /01/:gtin/10/:lot': 'ooooooo',
+  'GET /01/:gtin': 'ooooooo',
+  'GET /00/:sscc': 'ooooooo',
+  'GET /api/qr/*': 'ooooooo',
+  'GET /api/public/products/01/:gtin/21/:serial': 'ooooooo',
+  'GET /api/public/products/01/:gtin/21/:serial/proof': 'ooooooo',
 
   'POST /api/devices': 'AFooFFF',
   'POST /api/devices/bulk': 'AFooFFF',
