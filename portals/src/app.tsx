@@ -7,6 +7,7 @@ import { useSession } from './lib/session';
 import { AllocationPage } from './pages/allocation-page';
 import { BrandPortal } from './pages/brand-portal';
 import { CertifierPortal } from './pages/certifier-portal';
+import { ConsumerPage, consumerRoute } from './pages/consumer-page';
 import { FactoryPortal } from './pages/factory-portal';
 import { FactoryProfilePage } from './pages/factory-profile-page';
 import { FinancierPortal } from './pages/financier-portal';
@@ -93,6 +94,9 @@ function FactoryNav({ current }: { current: string }) {
 
 export function App() {
   const { user } = useSession();
+  // The public product page (a consumer's QR scan), no login: a path, not a hash route.
+  const consumer = consumerRoute(window.location.pathname);
+  if (consumer) return <ConsumerPage gtin={consumer.gtin} serial={consumer.serial} />;
   if (!user) {
     return (
       <>
