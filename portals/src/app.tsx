@@ -14,6 +14,7 @@ import { FinancierPortal } from './pages/financier-portal';
 import { ForecastPage } from './pages/forecast-page';
 import { LoginPage } from './pages/login-page';
 import { PlatformPortal } from './pages/platform-portal';
+import { TracePage } from './pages/trace-page';
 
 const pages: Record<Portal, () => React.JSX.Element> = {
   brand: BrandPortal,
@@ -30,7 +31,7 @@ function LoggedIn() {
   // A portal's own sub-pages (only the brand's forecasts so far) are `#/{portal}/{page}`.
   const subPages: Partial<Record<string, () => React.JSX.Element>> =
     home === 'brand'
-      ? { forecast: ForecastPage, allocations: AllocationPage }
+      ? { forecast: ForecastPage, allocations: AllocationPage, trace: TracePage }
       : home === 'factory'
         ? { profile: FactoryProfilePage }
         : {};
@@ -73,6 +74,9 @@ function BrandNav({ current }: { current: string }) {
         data-testid="nav-allocations"
       >
         {t('dispatch.allocNav')}
+      </a>
+      <a href="#/brand/trace" style={{ fontWeight: current === 'trace' ? 600 : 400 }} data-testid="nav-trace">
+        {t('trace.nav')}
       </a>
     </nav>
   );

@@ -5,31 +5,20 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { seedDemoChain } from './epcis-fixture.mjs';
 import { skipWithoutChromium, startDemoPlatform } from './support.mjs';
 
-describe('consumer page: public product page and recall banner', { skip: skipWithoutChromium, timeout: 300_000 }, () => {
+describe('consumer page: public product page and recall banner', {
+  skip: skipWithoutChromium,
+  timeout: 300_000,
+}, () => {
   let p;
   let brand;
   let lot;
   before(async () => {
     p = await startDemoPlatform({ name: 'consumer' });
     brand = await p.token('brand');
-    // The demo's work order, started under lots; its first serial once device counts have commissioned it.
-    lot = await p.waitFor(
-      'a commissioned serial of the demo work order',
-      async () => {
-        const wos = await p.api('GET', '/api/work-orders', { token: brand });
-        for (const wo of wos.body.items ?? []) {
-          const lots = await p.api('GET', `/api/work-orders/${wo.id}/lots`, { token: brand });
-          for (const l of lots.body.items ?? []) {
-            const r = await p.api('GET', `/api/public/products/01/${l.gtin}/21/${l.serialFrom}`);
-            if (r.status === 200) return l;
-          }
-        }
-        return undefined;
-      },
-      200_000,
-    );
+    ({ lot } = await seedDemoChain(p, brand));
   });
   after(async () => {
     await p?.stop();
