@@ -39,7 +39,6 @@ const DL = 'https://id.gs1.org';
 const withCheck = (body: string) => `${body}${gs1CheckDigit(body)}`;
 const gtinOf = (i: number) => withCheck(`06941410${String(i).padStart(5, '0')}`);
 const materialGtinOf = (i: number) => withCheck(`069414209${String(i).padStart(4, '0')}`);
-const lotOf = (i: number) => `LB${i}`;
 const brand: AuthUser = {
   username: 'bench',
   mspId: 'BrandOrg',
