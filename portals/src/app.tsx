@@ -12,6 +12,7 @@ import { FactoryPortal } from './pages/factory-portal';
 import { FactoryProfilePage } from './pages/factory-profile-page';
 import { FinancierPortal } from './pages/financier-portal';
 import { ForecastPage } from './pages/forecast-page';
+import { LabelsPage } from './pages/labels-page';
 import { LoginPage } from './pages/login-page';
 import { PlatformPortal } from './pages/platform-portal';
 import { TracePage } from './pages/trace-page';
@@ -33,7 +34,7 @@ function LoggedIn() {
     home === 'brand'
       ? { forecast: ForecastPage, allocations: AllocationPage, trace: TracePage }
       : home === 'factory'
-        ? { profile: FactoryProfilePage }
+        ? { profile: FactoryProfilePage, labels: LabelsPage }
         : {};
   const sub = route.startsWith(`${home}/`) ? route.slice(home.length + 1) : '';
   const SubPage = subPages[sub];
@@ -91,6 +92,9 @@ function FactoryNav({ current }: { current: string }) {
       </a>
       <a href="#/factory/profile" style={{ fontWeight: current === 'profile' ? 600 : 400 }} data-testid="nav-profile">
         {t('dispatch.profileNav')}
+      </a>
+      <a href="#/factory/labels" style={{ fontWeight: current === 'labels' ? 600 : 400 }} data-testid="nav-labels">
+        {t('labels.nav')}
       </a>
     </nav>
   );

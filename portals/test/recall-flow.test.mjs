@@ -51,4 +51,29 @@ describe('brand: trace graph and recall flow', { skip: skipWithoutChromium, time
     assert.deepEqual(errors, []);
     await context.close();
   });
+
+  test('the factory prints QR labels of its work order: each a QR code of the serial on the resolver', async () => {
+    const { page, context, errors } = await p.newPage();
+    await p.loginAs(page, chain.wo.factoryMspId === 'Factory2Org' ? 'factory2' : 'factory1');
+    await page.getByTestId('nav-labels').click();
+    await page.getByTestId('labels-work-order').selectOption(chain.wo.id);
+    const first = page.locator('[data-testid="labels-sheet"] img').first();
+    await first.waitFor();
+    // Every label drawn (each QR code is its own request).
+    await page.waitForFunction(
+      () => {
+        const imgs = [...document.querySelectorAll('[data-testid="labels-sheet"] img')];
+        return imgs.length > 0 && imgs.every((img) => img.complete && img.naturalWidth > 0);
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
+    assert.match(
+      await first.getAttribute('src'),
+      new RegExp(`^/api/qr/01/${chain.lot.gtin}/21/${chain.lot.serialFrom}\\.svg`),
+    );
+    await p.shot(page, 'factory-labels');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
 });

@@ -49,6 +49,14 @@ export const en = {
     status: 'Status',
     scopeCounts: '{{serials}} serials, {{cartons}} cartons, {{orders}} work orders',
   },
+  labels: {
+    nav: 'QR labels',
+    title: 'QR labels',
+    intro: 'Print a QR label for each unit: a phone scanning it opens the product page with its verified history.',
+    workOrder: 'Work order',
+    print: 'Print',
+    lot: 'Lot {{lot}} of GTIN {{gtin}}: {{n}} units',
+  },
   consumer: {
     recallTitle: 'This product is under recall',
     recallStatus: 'status {{status}}',

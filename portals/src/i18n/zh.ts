@@ -50,6 +50,14 @@ export const zh: Translation = {
     status: '状态',
     scopeCounts: '{{serials}} 个序列号，{{cartons}} 箱，{{orders}} 个工单',
   },
+  labels: {
+    nav: '二维码标签',
+    title: '二维码标签',
+    intro: '为每件产品打印二维码标签：手机扫码即可打开带有可验证履历的产品页面。',
+    workOrder: '工单',
+    print: '打印',
+    lot: 'GTIN {{gtin}} 的批次 {{lot}}：{{n}} 件',
+  },
   consumer: {
     recallTitle: '此产品正在召回',
     recallStatus: '状态 {{status}}',
