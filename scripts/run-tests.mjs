@@ -1,7 +1,14 @@
 // Runs every package's compiled tests with node:test, one package after another
 // so that a failure names its package; exits non-zero if any failed.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+// Every temporary folder a test makes (data dirs, device keys, private brokers) goes under one folder of this
+// run, removed at the end whatever the tests left behind.
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'c2m-tests-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 const packages = ['shared', 'identity', 'chaincode', 'network', 'services', 'portals'];
 const failed = [];
@@ -11,7 +18,7 @@ for (const pkg of packages) {
   console.log(`\n== ${pkg} ==`);
   const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', dir], {
     stdio: 'inherit',
-    env: { ...process.env, NODE_ENV: 'test' },
+    env: { ...process.env, NODE_ENV: 'test', TMPDIR: tmp },
   });
   if (r.status !== 0) failed.push(pkg);
 }

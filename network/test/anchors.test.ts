@@ -52,6 +52,20 @@ describe('anchors', () => {
     assert.ok(await anchors.anchorBatch({ ...batch('own-2'), factoryMspId: Orgs.factory2, totals: { 'wo-later': t } }));
   });
 
+  it("anchors a brand's batch of captured EPCIS events, without totals; an unregistered org's is refused", async () => {
+    const anchors = anchorsContract(net.ledger, net.admin);
+    const a = await anchors.anchorBatch({ ...batch('brand-1'), factoryMspId: Orgs.brand });
+    assert.equal(a.record.factoryMspId, Orgs.brand);
+    assert.equal(a.record.totals, undefined);
+    const t = { events: 1, units: 1, qcPass: 0, qcFail: 0 };
+    await assert.rejects(anchors.anchorBatch({ ...batch('brand-2'), factoryMspId: Orgs.brand, totals: { wo: t } }), {
+      code: ErrorCodes.VALIDATION_FAILED,
+    });
+    await assert.rejects(anchors.anchorBatch({ ...batch('nobody-1'), factoryMspId: 'NobodyOrg' }), {
+      code: ErrorCodes.VALIDATION_FAILED,
+    });
+  });
+
   it('commits per-work-order totals in the anchor and refuses totals that do not add up', async () => {
     const anchors = anchorsContract(net.ledger, net.admin);
     const totals = {

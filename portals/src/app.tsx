@@ -8,6 +8,7 @@ import { AllocationPage } from './pages/allocation-page';
 import { BrandPortal } from './pages/brand-portal';
 import { CertifierPortal } from './pages/certifier-portal';
 import { ConsumerPage, consumerRoute } from './pages/consumer-page';
+import { EpcisPage } from './pages/epcis-page';
 import { FactoryPortal } from './pages/factory-portal';
 import { FactoryProfilePage } from './pages/factory-profile-page';
 import { FinancierPortal } from './pages/financier-portal';
@@ -32,10 +33,12 @@ function LoggedIn() {
   // A portal's own sub-pages (only the brand's forecasts so far) are `#/{portal}/{page}`.
   const subPages: Partial<Record<string, () => React.JSX.Element>> =
     home === 'brand'
-      ? { forecast: ForecastPage, allocations: AllocationPage, trace: TracePage }
+      ? { forecast: ForecastPage, allocations: AllocationPage, events: EpcisPage, trace: TracePage }
       : home === 'factory'
-        ? { profile: FactoryProfilePage, labels: LabelsPage }
-        : {};
+        ? { profile: FactoryProfilePage, events: EpcisPage, labels: LabelsPage }
+        : home === 'financier'
+          ? { events: EpcisPage }
+          : {};
   const sub = route.startsWith(`${home}/`) ? route.slice(home.length + 1) : '';
   const SubPage = subPages[sub];
 
@@ -53,6 +56,7 @@ function LoggedIn() {
       <main className="main">
         {home === 'brand' && <BrandNav current={sub} />}
         {home === 'factory' && <FactoryNav current={sub} />}
+        {home === 'financier' && <FinancierNav current={sub} />}
         <Page />
       </main>
     </OrgsProvider>
@@ -76,6 +80,9 @@ function BrandNav({ current }: { current: string }) {
       >
         {t('dispatch.allocNav')}
       </a>
+      <a href="#/brand/events" style={{ fontWeight: current === 'events' ? 600 : 400 }} data-testid="nav-events">
+        {t('epcis.nav')}
+      </a>
       <a href="#/brand/trace" style={{ fontWeight: current === 'trace' ? 600 : 400 }} data-testid="nav-trace">
         {t('trace.nav')}
       </a>
@@ -93,8 +100,25 @@ function FactoryNav({ current }: { current: string }) {
       <a href="#/factory/profile" style={{ fontWeight: current === 'profile' ? 600 : 400 }} data-testid="nav-profile">
         {t('dispatch.profileNav')}
       </a>
+      <a href="#/factory/events" style={{ fontWeight: current === 'events' ? 600 : 400 }} data-testid="nav-events">
+        {t('epcis.nav')}
+      </a>
       <a href="#/factory/labels" style={{ fontWeight: current === 'labels' ? 600 : 400 }} data-testid="nav-labels">
         {t('labels.nav')}
+      </a>
+    </nav>
+  );
+}
+
+function FinancierNav({ current }: { current: string }) {
+  const { t } = useTranslation();
+  return (
+    <nav data-testid="financier-nav" style={{ display: 'flex', gap: '1.25rem', marginBottom: '0.75rem' }}>
+      <a href="#/financier" style={{ fontWeight: current === '' ? 600 : 400 }}>
+        {t('financier.verify')}
+      </a>
+      <a href="#/financier/events" style={{ fontWeight: current === 'events' ? 600 : 400 }} data-testid="nav-events">
+        {t('epcis.nav')}
       </a>
     </nav>
   );

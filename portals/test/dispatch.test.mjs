@@ -34,7 +34,7 @@ describe('factory profile and allocation pages', { skip: skipWithoutChromium, ti
     await p.loginAs(page, 'factory1');
     await page.getByTestId('nav-profile').click();
     await page.getByTestId('factory-profile').waitFor();
-    assert.match((await page.getByTestId('factory-profile').textContent()) ?? '', /Zhuji/);
+    assert.match((await page.getByTestId('factory-profile').textContent()) ?? '', /Ningbo Sock Factory No\. 1/);
     assert.equal(await page.getByTestId('capacity-calendar').locator('tbody tr').count(), 8);
     assert.match((await page.getByTestId('quality-score').textContent()) ?? '', /0\.\d/);
     await p.shot(page, 'factory-profile');

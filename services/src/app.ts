@@ -13,6 +13,9 @@ import securityHeaders from './plugins/security-headers.js';
 import authRoutes from './routes/auth.js';
 import demandRoutes from './routes/demand.js';
 import deviceRoutes from './routes/devices.js';
+import epcisCaptureRoutes from './routes/epcis-capture.js';
+import epcisProofRoutes from './routes/epcis-proof.js';
+import epcisQueryRoutes from './routes/epcis-query.js';
 import factoryRoutes from './routes/factories.js';
 import gs1Routes from './routes/gs1.js';
 import healthRoutes from './routes/health.js';
@@ -48,6 +51,9 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
     // Unknown fields are rejected, not silently dropped: a typo must not change meaning.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     bodyLimit: 1024 * 1024,
+    // Path parameters carry EPCIS identifiers (eventIDs, EPCs as URL-encoded URN or Digital Link), which may be
+    // longer than the router's default 100 characters; the routes' own schemas bound them.
+    routerOptions: { maxParamLength: 2048 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('platform', platform);
@@ -106,6 +112,9 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
       await api.register(traceGraphRoutes);
       await api.register(recallRoutes);
       await api.register(publicRoutes);
+      await api.register(epcisCaptureRoutes);
+      await api.register(epcisProofRoutes);
+      await api.register(epcisQueryRoutes);
     },
     { prefix: '/api' },
   );

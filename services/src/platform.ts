@@ -10,10 +10,14 @@ import { createPool, ensureDatabase, migrate } from './db/database.js';
 import { createDemandService } from './demand/demand-service.js';
 import { createForecastPool } from './demand/forecast-pool.js';
 import { createForecastRuns } from './demand/forecast-runs.js';
+import { canonicalUri } from './epcis/canonical.js';
+import { createEpcisCapture } from './epcis/capture.js';
 import { createConsumerView } from './epcis/consumer.js';
+import { deriveFromDeviceEvents } from './epcis/from-device.js';
 import { createIdentityService } from './epcis/identity-service.js';
 import { createLogisticsFollower } from './epcis/logistics.js';
 import { createRecalls } from './epcis/recalls.js';
+import { identityEventSigner } from './epcis/signer.js';
 import { createTraceGraph } from './epcis/trace-graph.js';
 import { createDeviceBulk } from './iot/device-bulk.js';
 import { DeviceMessageRejections } from './iot/device-message.js';
@@ -52,7 +56,7 @@ export interface PlatformOptions {
  * tests use the same ones.
  */
 export async function openPlatform(config: Config, options: PlatformOptions = {}) {
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'c2m' } });
+  const logger = options.logger ?? createLogger(config.logLevel);
   const closers: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const c of closers.reverse()) await c().catch((err) => logger.warn({ err }, 'close failed'));
@@ -134,6 +138,8 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       recalls,
       orgName: (mspId) => identity.orgs().find((o) => o.mspId === mspId)?.names,
     });
+    // Events derived from device messages are the platform's statement: signed by its service identity.
+    const platformSigner = identityEventSigner(identity.userIdentity(PLATFORM_USER), PLATFORM_USER);
     const demand = createDemandService({ pool });
     const forecastPool = createForecastPool();
     closers.push(() => forecastPool.close());
@@ -182,8 +188,12 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       intervalMs: config.anchorIntervalMs,
       schedulers,
       afterTick: [() => logistics.tick()],
+      derive: (client, rows) => deriveFromDeviceEvents(client, rows, platformSigner, canonicalUri),
     });
     closers.push(() => anchorer.close());
+    // EPCIS capture jobs (epcis/capture.ts): accepted by the route, stored by this worker.
+    const epcisCapture = createEpcisCapture({ pool, identity, connection, prefix, logger, schedulers });
+    closers.push(() => epcisCapture.close());
     const ingest = createIngest({
       pool,
       registry,
@@ -208,6 +218,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       deviceBulk.start();
       await outbox.start();
       await anchorer.start();
+      await epcisCapture.start();
       await ingest.start();
       await projection.start();
       await schedulers.check();
@@ -287,6 +298,7 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       dispatcher,
       outbox,
       anchorer,
+      epcisCapture,
       ingest,
       registry,
       projection,
@@ -302,6 +314,29 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
 }
 
 export type Platform = Awaited<ReturnType<typeof openPlatform>>;
+
+/**
+ * JSON lines in production and wherever output is not a terminal (log shippers read them); readable, coloured
+ * lines for a person at a terminal in development (pino-pretty). LOG_FORMAT=json|pretty overrides.
+ */
+export function createLogger(level: string): Logger {
+  const format =
+    process.env.LOG_FORMAT ??
+    (process.env.NODE_ENV !== 'production' && process.env.NODE_ENV !== 'test' && process.stdout.isTTY
+      ? 'pretty'
+      : 'json');
+  if (format === 'pretty') {
+    return pino({
+      level,
+      base: { service: 'c2m' },
+      transport: {
+        target: 'pino-pretty',
+        options: { colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' },
+      },
+    });
+  }
+  return pino({ level, base: { service: 'c2m' } });
+}
 
 /**
  * Prometheus samples. Counters that must survive restarts and add up across

@@ -5,6 +5,7 @@ export const QueueNames = {
   dispatch: 'dispatch',
   ledgerOutbox: 'ledger-outbox',
   anchoring: 'anchoring',
+  epcisCapture: 'epcis-capture',
 } as const;
 
 /** BullMQ connection options from a redis:// URL. Workers need maxRetriesPerRequest null (blocking commands). */

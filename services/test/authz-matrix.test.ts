@@ -45,6 +45,17 @@ const RULES: Record<string, string> = {
   'POST /api/users/:username/enable': 'AFFFFFo',
   'POST /api/users/:username/reset-password': 'AFFFFFo',
 
+  // GS1 product identity (routes/gs1.ts): each org manages its own; only brands have SKUs, only factories start.
+  'GET /api/gs1/company-prefix': 'Aoooooo',
+  'PUT /api/gs1/company-prefix': 'AooooFo',
+  'GET /api/gs1/products': 'AoFFFFF',
+  'POST /api/gs1/products': 'AoFFFFF',
+  'GET /api/gs1/locations': 'Aoooooo',
+  'POST /api/gs1/locations': 'AooooFo',
+  'POST /api/gs1/sscc': 'AooooFo',
+  'GET /api/work-orders/:workOrderId/lots': 'Aoooooo',
+  'POST /api/work-orders/:workOrderId/start': 'AFooFFF',
+
   'GET /api/orders': 'AoFFoFo',
   'POST /api/orders': 'AoFFFFF',
   'GET /api/orders/:orderId': 'AoFFoFo',
@@ -94,6 +105,13 @@ const RULES: Record<string, string> = {
   'GET /api/public/products/01/:gtin/21/:serial': 'ooooooo',
   'GET /api/public/products/01/:gtin/21/:serial/proof': 'ooooooo',
 
+  // EPCIS capture: brand and factory managers (and their org admins), each org its own jobs.
+  'POST /api/epcis/capture': 'AoooFFF',
+  'GET /api/epcis/capture': 'AoooFFF',
+  'GET /api/epcis/capture/:captureID': 'AoooFFF',
+  // An EPCIS event's proof: whoever may see the event (its owner, its brand, finance and the platform); 404 else.
+  'GET /api/epcis/events/:eventID/proof': 'Aoooooo',
+
   'POST /api/devices': 'AFooFFF',
   'POST /api/devices/bulk': 'AFooFFF',
   'GET /api/devices/bulk/:jobId': 'AFoooFo',
@@ -110,6 +128,16 @@ const RULES: Record<string, string> = {
 
   'GET /api/ledger': 'Aoooooo',
   'GET /api/ledger/projection': 'Aoooooo',
+
+  // EPCIS query: every signed-in org may ask; each answer holds only what the caller may see (epcis-query.test.ts).
+  'GET /api/epcis/events': 'Aoooooo',
+  'GET /api/epcis/events/:eventID': 'Aoooooo',
+  'GET /api/epcis/epcs/:epc/events': 'Aoooooo',
+  'GET /api/epcis/eventTypes': 'Aoooooo',
+  'GET /api/epcis/bizSteps': 'Aoooooo',
+  'GET /api/epcis/dispositions': 'Aoooooo',
+  'GET /api/epcis/bizLocations': 'Aoooooo',
+  'GET /api/epcis/readPoints': 'Aoooooo',
 
   'PUT /api/demand/products': 'AoFFFFF',
   'GET /api/demand/products': 'AoFFFFF',

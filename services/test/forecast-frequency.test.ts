@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { FALLBACK_K, MIN_CALIBRATION_POINTS } from '../src/demand/calibration.js';
+import { calibrate, FALLBACK_K, intervalRatios, MIN_CALIBRATION_POINTS } from '../src/demand/calibration.js';
 import { createForecastPool } from '../src/demand/forecast-pool.js';
 import { addPeriods, aggregate, type Frequency, periodStart, seasonPeriods } from '../src/demand/frequency.js';
-import { backtestPlan, forecastSeries } from '../src/demand/model-selection.js';
+import { backtestPlan, defaultCandidates, forecastSeries } from '../src/demand/model-selection.js';
 import { type Forecast, ModelNames, runModel, type SingleModelName } from '../src/demand/models.js';
 
 function rng(seed: number) {
@@ -85,7 +85,7 @@ describe('forecasting at each frequency', () => {
       assert.equal(r.selection.combined.length, 3);
       assert.ok(!r.selection.combined.includes(ModelNames.seasonalNaive));
       const singles = r.candidates.filter((c) => c.model !== ModelNames.combination);
-      assert.ok(singles.length >= 5, 'ETS, MSTL, Theta, ARIMA and Prophet compete');
+      assert.ok(singles.length >= 5, 'seasonal naive, MSTL-ETS, ETS, Theta and Prophet or SARIMA compete');
       assert.equal(r.intervalScale.method, r.intervalScale.points >= MIN_CALIBRATION_POINTS ? 'conformal' : 'fallback');
       assert.ok(r.intervalScale.k80 >= 1 && r.intervalScale.k95 >= 1);
       // The forecast continues the season: the peak period of next year is the peak position of the last.
@@ -97,7 +97,10 @@ describe('forecasting at each frequency', () => {
   }
 
   test('short series: fewer origins and a shorter backtest, then the calibration fallback; never nothing', () => {
-    assert.deepEqual(backtestPlan(40, 8, 'quarter', 4), { origins: [12, 16, 20, 24, 28, 32], h: 8 });
+    assert.deepEqual(backtestPlan(40, 8, 'quarter', 4), { origins: [25, 26, 27, 28, 29, 30, 31, 32], h: 8 });
+    assert.deepEqual(backtestPlan(100, 12, 'month', 12).origins, [78, 80, 82, 84, 86, 88], 'two months apart');
+    assert.deepEqual(backtestPlan(30, 8, 'quarter', 4).origins, [15, 16, 17, 18, 19, 20, 21, 22]);
+    assert.deepEqual(backtestPlan(20, 8, 'quarter', 4).origins, [10, 11, 12], 'as many as fit');
     assert.deepEqual(backtestPlan(14, 8, 'quarter', 4), { origins: [10], h: 4 }, 'h shortened to fit one origin');
     assert.deepEqual(backtestPlan(9, 8, 'quarter', 4).origins, [], 'too short for any backtest');
     const y = seasonalSeries(14, 4, 3);
@@ -129,6 +132,88 @@ describe('forecasting at each frequency', () => {
   });
 });
 
+describe('candidates, combination and calibration', () => {
+  test('the candidates follow the frequency; Prophet at monthly frequency only with the festivals', () => {
+    const y = seasonalSeries(60, 12, 1);
+    assert.deepEqual(defaultCandidates(y, 'day'), ['seasonal_naive', 'mstl_ets', 'prophet']);
+    assert.deepEqual(defaultCandidates(y, 'week'), ['seasonal_naive', 'mstl_ets', 'prophet', 'ets', 'theta']);
+    assert.deepEqual(defaultCandidates(y, 'month'), [
+      'seasonal_naive',
+      'mstl_ets',
+      'prophet',
+      'ets',
+      'theta',
+      'sarima',
+    ]);
+    assert.deepEqual(defaultCandidates(y, 'month', false), ['seasonal_naive', 'mstl_ets', 'ets', 'theta', 'sarima']);
+    assert.deepEqual(defaultCandidates(y, 'quarter'), ['seasonal_naive', 'mstl_ets', 'ets', 'theta', 'sarima']);
+  });
+
+  test('no combination of two: with only MSTL-ETS and Prophet beside seasonal naive, the best single model', () => {
+    const days = Array.from({ length: 200 }, (_, i) => 500 + 80 * Math.sin((2 * Math.PI * i) / 7) + ((i * 7919) % 53));
+    const r = forecastSeries({ y: days, start: '2025-01-01', horizon: 14, festivals: false });
+    assert.equal(r.selection.origins, 3);
+    assert.deepEqual(r.selection.combined, []);
+    assert.notEqual(r.model, ModelNames.combination);
+    const best = r.candidates.reduce((a, c) => (c.scores.mase < a.scores.mase ? c : a));
+    assert.equal(r.model, best.model);
+  });
+
+  // Forecasts with unit half-widths at both levels, so |error| is the ratio itself.
+  const unit = (h: number): Forecast => ({
+    point: new Array(h).fill(0),
+    lo80: new Array(h).fill(-1),
+    hi80: new Array(h).fill(1),
+    lo95: new Array(h).fill(-1),
+    hi95: new Array(h).fill(1),
+  });
+
+  test('calibration counts n / sqrt(h) errors for the conformal level: wider than the plain quantile', () => {
+    // 4 origins x 16 periods, errors 0.05, 0.10, ..., 3.2 spread over them.
+    const actuals = Array.from({ length: 4 }, (_, o) => Array.from({ length: 16 }, (_, i) => 0.05 * (1 + o + 4 * i)));
+    const ratios = intervalRatios(
+      Array.from({ length: 4 }, () => unit(16)),
+      actuals,
+    );
+    assert.equal(ratios.horizon, 16);
+    assert.equal(ratios.r80.length, 64);
+    const k = calibrate(ratios).scale;
+    assert.equal(k.method, 'conformal');
+    // 64 errors count as 16: the 80% level is ceil(17 * 0.8) / 16 = 14/16, the 95% level 1 (the largest error).
+    const at = (p: number) => {
+      const i = (64 - 1) * p;
+      return ratios.r80[Math.floor(i)] + (ratios.r80[Math.ceil(i)] - ratios.r80[Math.floor(i)]) * (i - Math.floor(i));
+    };
+    assert.ok(Math.abs(k.k80 - at(14 / 16)) < 1e-9, `${k.k80}`);
+    assert.ok(Math.abs(k.k95 - 3.2) < 1e-9, `${k.k95}`);
+    assert.ok(k.k80 > at(0.8), 'wider than the plain 80% quantile');
+  });
+
+  test("calibration widens at least to the latest origin's own errors when they have just grown", () => {
+    const calm = Array.from({ length: 5 }, () => Array.from({ length: 12 }, (_, i) => 0.05 * (i + 1)));
+    const before = calibrate(
+      intervalRatios(
+        Array.from({ length: 5 }, () => unit(12)),
+        calm,
+      ),
+    ).scale;
+    const grown = [...calm.slice(1), Array.from({ length: 12 }, (_, i) => 2 + 0.1 * i)];
+    const after = calibrate(
+      intervalRatios(
+        Array.from({ length: 5 }, () => unit(12)),
+        grown,
+      ),
+    ).scale;
+    assert.ok(
+      before.k80 === 1 && before.k95 === 1,
+      'calm errors inside the intervals: no widening, and never narrowing',
+    );
+    // The latest origin's errors are 2.0 .. 3.1: its 80% quantile is 2.88.
+    assert.ok(after.k80 >= 2.88 - 1e-9, `${after.k80}`);
+    assert.ok(after.k95 >= after.k80);
+  });
+});
+
 describe('determinism', () => {
   const models: SingleModelName[] = [
     'seasonal_naive',
@@ -136,6 +221,7 @@ describe('determinism', () => {
     'mstl_ets',
     'theta',
     'arima',
+    'sarima',
     'prophet',
     'croston',
     'tsb',

@@ -101,7 +101,12 @@ describe('model selection by rolling-origin backtest', () => {
     const result = forecastSeries({ y, start: '2025-01-01', horizon: 7 });
     assert.equal(result.scores, null);
     assert.equal(result.selection.method, 'information_criterion');
-    assert.equal(result.model, ModelNames.ets, 'AutoETS picks its form by AICc');
+    // AutoETS picks its form by AICc; MSTL-ETS runs it on the whole series when no season can be fitted.
+    assert.equal(result.model, ModelNames.mstlEts);
+    assert.deepEqual(
+      result.forecast.point,
+      forecastSeries({ y, start: '2025-01-01', horizon: 7, candidates: ['ets'] }).forecast.point,
+    );
     assert.equal(result.selection.origins, 0);
     assert.deepEqual(
       [result.intervalScale.method, result.intervalScale.k80, result.intervalScale.k95],

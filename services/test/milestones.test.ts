@@ -70,7 +70,9 @@ test('milestones are proven by anchored events, recorded in order by the entitle
   const producedRes = await milestone(factory, 'PRODUCED');
   assert.equal(producedRes.status, 201, JSON.stringify(producedRes.body));
   const produced = producedRes;
-  assert.equal(produced.body.evidence.anchoredUnits, 720);
+  // 720 reported against 600 ordered: 600 count, 120 are over-production.
+  assert.equal(produced.body.evidence.anchoredUnits, 600);
+  assert.equal(produced.body.evidence.overProduction, 120);
   assert.ok(produced.body.evidence.anchorBatches.count >= 1);
   assert.match(produced.body.evidence.anchorBatches.hash, /^[0-9a-f]{64}$/);
   const afterProduced = await request(t.app.server).get(`/api/orders/${orderId}`).set(brand).expect(200);

@@ -7,6 +7,8 @@ export const ErrorCodes = {
   // input
   VALIDATION_FAILED: 'VALIDATION_FAILED',
   MALFORMED_JSON: 'MALFORMED_JSON',
+  /** An EPCIS document that fails the EPCIS 2.0 JSON schema; the answer lists the schema paths. */
+  EPCIS_SCHEMA_INVALID: 'EPCIS_SCHEMA_INVALID',
   // identity and access
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
@@ -50,6 +52,13 @@ export const ErrorCodes = {
   MVCC_READ_CONFLICT: 'MVCC_READ_CONFLICT',
   COMMIT_FAILED: 'COMMIT_FAILED',
   LEDGER_UNAVAILABLE: 'LEDGER_UNAVAILABLE',
+  // EPCIS query (the standard's QueryParameterException, QueryTooLargeException, NotAcceptableException)
+  /** A query parameter is unknown, malformed or not supported; `parameter` names it. */
+  QUERY_PARAMETER_INVALID: 'QUERY_PARAMETER_INVALID',
+  /** More events match than `maxEventCount` allows (HTTP 413). */
+  QUERY_TOO_LARGE: 'QUERY_TOO_LARGE',
+  /** The client asked for an EPCIS or CBV version this repository does not speak (HTTP 406). */
+  NOT_ACCEPTABLE: 'NOT_ACCEPTABLE',
   // proofs
   PROOF_INVALID: 'PROOF_INVALID',
   /** Every proof-verification thread is busy and the queue is full: retry later (HTTP 503). */

@@ -15,6 +15,18 @@ export {
   parsePossessionChallenge,
   possessionChallengeText,
 } from './domain.js';
+export {
+  BIZ_STEPS,
+  BIZ_TRANSACTION_TYPES,
+  CBV_WEB_PREFIX,
+  COMPONENTS,
+  DISPOSITIONS,
+  ERROR_REASONS,
+  GS1_VOC_PREFIX,
+  MEASUREMENT_TYPES,
+  SENSOR_ALERT_TYPES,
+  SOURCE_DESTINATION_TYPES,
+} from './epcis/cbv-vocabulary.js';
 export { gs1CheckDigit, normaliseGs1Uri } from './epcis/dl-normalise.js';
 export {
   documentEvents,
@@ -22,6 +34,7 @@ export {
   epcisEventHash,
   eventHashPreImage,
   type JsonLdContext,
+  MAX_EVENT_DEPTH,
 } from './epcis/event-hash.js';
 export { CodedError, codedMessage, type ErrorCode, ErrorCodes, parseCodedMessage } from './errors.js';
 export {
@@ -53,6 +66,7 @@ export type {
   BundleAnchor,
   BundleDevice,
   BundleDeviceState,
+  BundleEpcisEvent,
   BundleEvent,
   BundleTransaction,
   BundleVerification,
@@ -60,6 +74,12 @@ export type {
   ProofCheck,
 } from './proof/bundle.js';
 export { fromBase64, toBase64 } from './proof/bytes.js';
+export {
+  EPCIS_MESSAGE_TAG,
+  type EpcisSignedMessage,
+  epcisMessage,
+  parseEpcisMessage,
+} from './proof/epcis-message.js';
 export { compositeKey } from './proof/fabric-tx.js';
 export {
   BLOCK_SIGNATURE_TAG,

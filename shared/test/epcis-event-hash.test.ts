@@ -4,7 +4,15 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { documentEvents, epcisEventHash, eventHashPreImage, normaliseGs1Uri } from '../src/index.js';
+import {
+  CodedError,
+  documentEvents,
+  ErrorCodes,
+  epcisEventHash,
+  eventHashPreImage,
+  MAX_EVENT_DEPTH,
+  normaliseGs1Uri,
+} from '../src/index.js';
 
 /** The reference implementation's published vectors (see data/epcis-hash-vectors/README.md). */
 const VECTORS = join(__dirname, '..', '..', 'test', 'data', 'epcis-hash-vectors');
@@ -60,6 +68,18 @@ test('every event of the reference implementation JSON-LD vectors hashes as publ
     }
   }
   assert.deepEqual(failures, []);
+});
+
+test('300 mutated events hash as the reference implementation itself hashed them (differential data)', () => {
+  const cases = JSON.parse(readFileSync(join(VECTORS, 'reference-mutations', 'reference-mutations.json'), 'utf8')) as {
+    case: string;
+    context: unknown;
+    event: Record<string, unknown>;
+    hash: string;
+  }[];
+  assert.equal(cases.length, 300);
+  const wrong = cases.filter((c) => epcisEventHash(c.event, c.context) !== c.hash).map((c) => c.case);
+  assert.deepEqual(wrong, []);
 });
 
 test('published pre-images are reproduced character for character', () => {
@@ -192,6 +212,23 @@ test('hostile input: any JSON object hashes without throwing, deterministically'
     }),
     { numRuns: 300 },
   );
+});
+
+test('hostile input: nesting deeper than MAX_EVENT_DEPTH is refused with VALIDATION_FAILED, not a stack overflow', () => {
+  let deep: unknown = 'x';
+  for (let i = 0; i < 10_000; i++) deep = i % 2 ? [deep] : { 'example:n': deep };
+  for (const event of [
+    { type: 'ObjectEvent', 'example:deep': deep },
+    { type: 'ObjectEvent', readPoint: deep },
+  ]) {
+    assert.throws(
+      () => epcisEventHash(event as Record<string, unknown>),
+      (err: unknown) => err instanceof CodedError && err.code === ErrorCodes.VALIDATION_FAILED,
+    );
+  }
+  let ok: unknown = 'x';
+  for (let i = 0; i < MAX_EVENT_DEPTH - 2; i++) ok = { 'example:n': ok };
+  assert.match(epcisEventHash({ type: 'ObjectEvent', 'example:ok': ok }), HASH);
 });
 
 test('EPC URIs and Digital Link URIs normalise to one canonical Digital Link URI', () => {

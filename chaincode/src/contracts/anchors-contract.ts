@@ -37,7 +37,7 @@ export interface BatchTotals {
 
 const MAX_PAGE = 200;
 
-@Info({ title: 'Anchors', description: 'Merkle roots of device-event batches' })
+@Info({ title: 'Anchors', description: 'Merkle roots of batches of device messages and EPCIS events' })
 export class AnchorsContract extends Contract {
   constructor() {
     super('Anchors');
@@ -75,8 +75,12 @@ export class AnchorsContract extends Contract {
     if (record.firstEventTime > record.lastEventTime) {
       fail(ErrorCodes.VALIDATION_FAILED, 'firstEventTime is after lastEventTime');
     }
-    if ((await orgKind(ctx, record.factoryMspId)) !== OrgKinds.factory) {
-      fail(ErrorCodes.VALIDATION_FAILED, `${record.factoryMspId} is not a registered factory org`);
+    // A batch is one org's: a factory's device messages and EPCIS events, or the EPCIS events a brand (or any
+    // other registered org) captured. Totals count device production, so only a factory's batch carries them.
+    const kind = await orgKind(ctx, record.factoryMspId);
+    if (kind === undefined) fail(ErrorCodes.VALIDATION_FAILED, `${record.factoryMspId} is not a registered org`);
+    if (kind !== OrgKinds.factory && Object.keys(totals ?? {}).length > 0) {
+      fail(ErrorCodes.VALIDATION_FAILED, `${record.factoryMspId} is not a factory: its batches carry no totals`);
     }
     // A factory's devices write only into its own work orders: totals for another factory's work order are
     // refused here too. The factory's index key never changes once written, so this adds no contention; the

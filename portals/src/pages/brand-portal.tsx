@@ -1,6 +1,7 @@
 import { type FormEvent, Fragment, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { NewOrder, Order, OrderDetail, WorkOrder } from '../api';
+import { OrderActions } from '../components/order-actions';
 import { OrgName, useOrgName } from '../components/org-name';
 import { OfferStatusBadge, OrderStatusBadge, WorkOrderStatusBadge } from '../components/status-badges';
 import { Card, Empty, ErrorNote, Mono, PageTitle, Progress } from '../components/ui';
@@ -268,11 +269,12 @@ function OrderForm({ onPosted }: { onPosted: (o: Order) => void }) {
 function OrderDetails({ orderId, workOrders }: { orderId: string; workOrders: WorkOrder[] }) {
   const { t, i18n } = useTranslation();
   const { api } = useSession();
-  const { data, error, loading } = usePoll(() => api.getOrder(orderId), REFRESH_MS, [api, orderId]);
+  const { data, error, loading, reload } = usePoll(() => api.getOrder(orderId), REFRESH_MS, [api, orderId]);
   const wos = data?.workOrders ?? workOrders;
   return (
     <div className="details" data-testid="order-details">
       <ErrorNote error={error} />
+      {data && <OrderActions order={data} onChange={() => void reload()} />}
       {data && (
         <p className="muted">
           {data.lines

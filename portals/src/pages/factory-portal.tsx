@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { type DeclineReason, DeclineReasons, type Offer } from '../api';
 import { DevicesTable } from '../components/devices-table';
+import { ProductionCard } from '../components/production-card';
 import { Card, Empty, ErrorNote, Mono, PageTitle } from '../components/ui';
 import { WorkOrdersTable } from '../components/work-orders-table';
 import { errorMessage, formatDate, formatDateTime, formatMoney, formatNumber, shortHash } from '../lib/format';
@@ -151,6 +152,9 @@ export function FactoryPortal() {
           <Empty loading={workOrders.loading} />
         )}
       </Card>
+      {workOrders.data?.items.length ? (
+        <ProductionCard workOrders={workOrders.data.items} onChange={() => void workOrders.reload()} />
+      ) : null}
       <Card title={t('factory.devices')} testId="factory-devices-card">
         <ErrorNote error={devices.error} />
         {devices.data?.items.length ? (

@@ -22,7 +22,7 @@ type Verification =
   | { phase: 'running' }
   | { phase: 'done'; bundle: ProofBundle; server: VerifyResult | Error; browser: VerifyResult | Error };
 
-function ChecksList({ title, result, testId }: { title: string; result: VerifyResult | Error; testId: string }) {
+export function ChecksList({ title, result, testId }: { title: string; result: VerifyResult | Error; testId: string }) {
   const checks: ProofCheck[] =
     result instanceof Error ? [{ name: 'verification ran', ok: false, detail: errorMessage(result) }] : result.checks;
   const ok = !(result instanceof Error) && result.valid;

@@ -16,10 +16,11 @@ export function maySeeWorkOrder(user: AuthUser, wo: { brandMsp: string; factoryM
 }
 
 /**
- * The same rule as SQL over `work_orders w`, for queries that filter many rows at once. `mspParam` is the
- * placeholder ($n) bound to the user's MSP id.
+ * The same rule as SQL over `work_orders w`, for queries that filter many rows at once. `mspParam` gives the
+ * placeholder ($n) bound to the user's MSP id; it is called only when the rule needs it.
  */
-export function visibleWorkOrdersSql(user: AuthUser, mspParam: string): string {
+export function visibleWorkOrdersSql(user: AuthUser, mspParam: () => string): string {
   if (user.orgKind === OrgKinds.finance || user.orgKind === OrgKinds.platform) return 'TRUE';
-  return `(w.brand_msp = ${mspParam} OR w.factory_msp = ${mspParam})`;
+  const me = mspParam();
+  return `(w.brand_msp = ${me} OR w.factory_msp = ${me})`;
 }

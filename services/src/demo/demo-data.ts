@@ -17,6 +17,7 @@ import {
 } from '../iot/simulator.js';
 import type { Platform } from '../platform.js';
 import { ApiClient, ApiError, type ApiSession } from './api-client.js';
+import { demoLogistics } from './demo-logistics.js';
 
 export interface DemoOptions {
   readonly baseUrl: string;
@@ -50,7 +51,7 @@ const DEMO_PRODUCT = 'Merino crew sock / 美利奴羊毛中筒袜';
  * The demo factories' machines: a knitting machine on every line of their demo
  * profile (dispatch counts only lines with a certified device) and a QC station.
  */
-const DEMO_FLEETS: Record<string, readonly { name: string; model: string; line: string }[]> = {
+const DEMO_FLEETS: Record<string, readonly { name: string; model: string; line: string; awaiting?: boolean }[]> = {
   [Orgs.factory1]: [
     { name: 'knit-01', model: 'Lonati GK616 knitting machine', line: 'line-1' },
     { name: 'knit-02', model: 'Santoni SM8 knitting machine', line: 'line-2' },
@@ -59,6 +60,8 @@ const DEMO_FLEETS: Record<string, readonly { name: string; model: string; line: 
   [Orgs.factory2]: [
     { name: 'knit-01', model: 'Lonati GK616 knitting machine', line: 'line-1' },
     { name: 'qc-01', model: 'Vision QC station', line: 'line-1' },
+    // Registered by the factory and left for the certifier: the certifier's first screen has a job to do.
+    { name: 'dye-01', model: 'Dyeing vat temperature probe', line: 'line-1', awaiting: true },
   ],
 };
 
@@ -78,7 +81,7 @@ async function certifiedFleet(
   const listed = await factory.get<{ items: { deviceId: string; status: string }[] }>('/api/devices');
   const status = new Map(listed.items.map((d) => [d.deviceId, d.status]));
   const out: SimulatedDevice[] = [];
-  for (const { name, model, line } of DEMO_FLEETS[mspId] ?? []) {
+  for (const { name, model, line, awaiting } of DEMO_FLEETS[mspId] ?? []) {
     const base = `${mspId.toLowerCase()}-${name}`;
     const candidates = [base, ...Array.from({ length: MAX_DEVICE_GENERATIONS - 1 }, (_, i) => `${base}-g${i + 2}`)];
     // A device this platform already knows, else the first id the ledger does not hold yet: a long-lived
@@ -115,6 +118,10 @@ async function certifiedFleet(
       if (deviceId === undefined) throw new Error(`demo: every id for ${base} is taken on the ledger`);
     }
     device ??= (await loadOrCreateDevice(stateDir, deviceId, mspId)).device;
+    if (awaiting) {
+      log.info({ deviceId, status: state }, 'demo: device left for the certifier to certify');
+      continue;
+    }
     if (state === 'REGISTERED') {
       log.info({ deviceId }, 'demo: certifier certifies the device with a proof of possession');
       // The demo holds the device keys (simulated devices), so it answers the certifier's challenge as the device would.
@@ -247,6 +254,10 @@ async function demoIdentity(brand: ApiSession, factories: Record<string, ApiSess
   };
   await brand.put('/api/gs1/company-prefix', { companyPrefix: DEMO_PREFIXES[Orgs.brand] });
   for (const sku of skus) await brand.post('/api/gs1/products', { sku, name: `${DEMO_PRODUCT} ${sku}` });
+  const own = await brand.get<{ items: { kind: string }[] }>('/api/gs1/locations');
+  if (!own.items.some((l) => l.kind === 'warehouse')) {
+    await brand.post('/api/gs1/locations', { kind: 'warehouse', name: 'Brand DC, Hangzhou' }).catch(ignoreConflict);
+  }
   for (const [mspId, session] of Object.entries(factories)) {
     await session.put('/api/gs1/company-prefix', { companyPrefix: DEMO_PREFIXES[mspId] });
     const { items } = await session.get<{ items: { uri: string; kind: string; line: string | null }[] }>(
@@ -371,6 +382,10 @@ export async function loadDemo(options: DemoOptions) {
     120_000,
   );
   log.info({ anchored, workOrderId }, 'demo: events anchored');
+  // Logistics on EPCIS: cartons, a pallet, shipping to the brand's DC and receiving there.
+  await demoLogistics({ pool: platform.pool, log, orderId, workOrderId, factory: factorySession, brand }).catch((err) =>
+    log.warn({ err }, 'demo: logistics events not captured'),
+  );
 
   // Demand signals and a first forecast run, so the brand's forecast page has a chart.
   log.info('demo 5/5: consumer demand signals and a first forecast run');
@@ -382,7 +397,27 @@ export async function loadDemo(options: DemoOptions) {
     const client = await connectDevicePublisher(platform.config.mqttUrl, `c2m-demo-live-${process.pid}`);
     const device = devices[0] as SimulatedDevice;
     let i = 0;
+    // A machine produces what the work order asks for, then stops: it does not run past the ordered quantity.
+    const produced = async () => {
+      const r = await platform.pool.query(
+        `SELECT COALESCE(SUM((data->>'units')::bigint) FILTER (WHERE type = 'production.count'), 0)::bigint AS units,
+           (SELECT quantity FROM work_orders WHERE id = $1) AS quantity
+         FROM device_events WHERE work_order_id = $1`,
+        [workOrderId],
+      );
+      return { units: Number(r.rows[0].units), quantity: Number(r.rows[0].quantity) };
+    };
     live = setInterval(() => {
+      if (i % 12 === 0) {
+        produced()
+          .then(({ units, quantity }) => {
+            if (units >= quantity && live) {
+              clearInterval(live);
+              log.info({ workOrderId, units, quantity }, 'demo: the work order is produced; the live device stops');
+            }
+          })
+          .catch(() => {});
+      }
       const { type, data } = productionData(device, workOrderId, i++);
       const msg = nextMessage(device, type, data);
       client

@@ -1,4 +1,4 @@
-import { canonicalJson, DeviceEventTypes, epcisEventHash } from '@c2m/shared';
+import { DeviceEventTypes, EPCIS_MESSAGE_TAG, epcisEventHash, epcisMessage } from '@c2m/shared';
 import type pg from 'pg';
 import { leafHash } from '../trace/merkle.js';
 import { type Canonicalize, type EventRow, indexEvent, insertEvents, type StoredEvent } from './store.js';
@@ -22,6 +22,8 @@ import { type Canonicalize, type EventRow, indexEvent, insertEvents, type Stored
 
 export const C2M_NAMESPACE = 'https://ns.c2m.network/epcis/';
 export const C2M_CONTEXT: Record<string, string> = { c2m: C2M_NAMESPACE };
+/** The JSON-LD context of a derived event, as a captured document would carry it: EPCIS 2.0's and ours. */
+export const DERIVED_CONTEXT = ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld', C2M_CONTEXT];
 const DL = 'https://id.gs1.org';
 /** Past this many units a commissioning event names the lot's class and a quantity, not each serial. */
 export const MAX_SERIALS_PER_EVENT = 1000;
@@ -33,29 +35,6 @@ export interface EventSigner {
   readonly name: string;
   readonly certificatePem: string;
   sign(message: string): Promise<string>;
-}
-
-/**
- * The exact bytes a signer signs for an event, hashed into the event's Merkle leaf: canonical JSON of the
- * stored event, its CBV 2.0 hash, who signed, where it came from, and (captured events) the capture job.
- */
-export function eventMessage(input: {
-  readonly event: Record<string, unknown>;
-  readonly eventHash: string;
-  readonly signer: { readonly mspId: string; readonly name: string };
-  readonly source: 'capture' | 'device';
-  readonly captureId?: string;
-  readonly sourceMessages?: readonly string[];
-}): string {
-  return canonicalJson({
-    kind: 'c2m.epcis-event/1',
-    event: input.event,
-    eventHash: input.eventHash,
-    signedBy: { mspId: input.signer.mspId, name: input.signer.name },
-    source: input.source,
-    ...(input.captureId ? { captureId: input.captureId } : {}),
-    ...(input.sourceMessages ? { sourceMessages: input.sourceMessages } : {}),
-  });
 }
 
 /** A stored device message, as the anchorer reads it. */
@@ -146,7 +125,6 @@ export function deviceEvent(
   const data = row.data ?? {};
   const time = row.event_time.toISOString();
   const common: Record<string, unknown> = {
-    '@context': [C2M_CONTEXT],
     eventTime: time,
     eventTimeZoneOffset: '+00:00',
     ...(location ? { readPoint: { id: location.readPoint } } : {}),
@@ -241,10 +219,20 @@ export function deviceEvent(
  */
 export async function deriveFromDeviceEvents(
   client: pg.PoolClient,
-  rows: readonly DeviceRow[],
+  input: readonly DeviceRow[],
   signer: EventSigner,
   canonical: Canonicalize,
 ): Promise<StoredEvent[]> {
+  let rows = input;
+  // Exactly once per message: a message whose events exist already is skipped (a second derivation would
+  // commission other serials for the same units).
+  const { rows: done } = await client.query(
+    `SELECT DISTINCT unnest(source_leaves) AS leaf FROM epcis_events
+     WHERE source = 'device' AND source_leaves && $1::text[]`,
+    [rows.map((r) => r.leaf_hash)],
+  );
+  const derived = new Set(done.map((d) => d.leaf as string));
+  rows = rows.filter((r) => !derived.has(r.leaf_hash));
   if (rows.length === 0) return [];
   const workOrders = [...new Set(rows.map((r) => r.work_order_id).filter((w): w is string => !!w))];
   const lotsByWo = new Map<string, Lot[]>();
@@ -293,14 +281,20 @@ export async function deriveFromDeviceEvents(
     const lots = (row.work_order_id && lotsByWo.get(row.work_order_id)) || [];
     const event = deviceEvent(row, lots, locationOf.get(row.device_id));
     if (!event) continue;
-    const eventHash = epcisEventHash(event);
+    // The `c2m:` prefix is bound by the context the hash reads, here as for a captured document.
+    const eventHash = epcisEventHash(event, DERIVED_CONTEXT);
     const stored = { ...event, eventID: eventHash, recordTime };
-    const message = eventMessage({
-      event: stored,
+    const message = epcisMessage({
+      tag: EPCIS_MESSAGE_TAG,
+      eventID: eventHash,
+      eventIdFrom: 'hash',
       eventHash,
-      signer,
-      source: 'device',
-      sourceMessages: [row.leaf_hash],
+      event: stored,
+      context: DERIVED_CONTEXT,
+      ownerMspId: row.factory_msp,
+      signer: { mspId: signer.mspId, username: signer.name },
+      recordTime,
+      sourceLeaves: [row.leaf_hash],
     });
     out.push({
       eventId: eventHash,

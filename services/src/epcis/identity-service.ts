@@ -1,6 +1,16 @@
-import { CodedError, ErrorCodes, gs1CheckDigit } from '@c2m/shared';
+import { CodedError, ErrorCodes } from '@c2m/shared';
 import type pg from 'pg';
 import { withTransaction } from '../db/database.js';
+import {
+  computeGln,
+  computeSscc,
+  parseGln,
+  parseGlnExtension,
+  parseGtin,
+  sglnKey,
+  toDigitalLink,
+  withCheckDigit,
+} from '../gs1/index.js';
 import type { AuthUser } from '../plugins/auth.js';
 import { lgtinUri, sgtinUri } from './from-device.js';
 
@@ -11,48 +21,23 @@ import { lgtinUri, sgtinUri } from './from-device.js';
  * lots also go to the ledger (the chaincode's StartProduction, through the outbox).
  */
 
-const DL = 'https://id.gs1.org';
 const bad = (message: string) => new CodedError(ErrorCodes.VALIDATION_FAILED, message, 400);
 
-/** Digits with a valid GS1 mod-10 check digit, of one of the given lengths. */
-export function checkedKey(name: string, value: string, lengths: readonly number[]): string {
-  if (!/^[0-9]+$/.test(value) || !lengths.includes(value.length)) {
-    throw bad(`${name} must be ${lengths.join(' or ')} digits`);
-  }
-  const expected = gs1CheckDigit(value.slice(0, -1));
-  if (String(expected) !== value.slice(-1)) {
-    throw bad(`${name} ${value} has check digit ${value.slice(-1)}; it should be ${expected}`);
-  }
-  return value;
-}
-
-/** Any GTIN-8/12/13/14 as the 14 digits GS1 Digital Link and EPCIS use. */
-export function gtin14(value: string): string {
-  return checkedKey('gtin', value, [8, 12, 13, 14]).padStart(14, '0');
-}
-
-/** The digits after the indicator / extension digit that a key of `prefix` must start with. */
+/** Whether a key (GTIN-14 without its indicator digit, GLN, SSCC without its extension digit) is from `prefix`. */
 function ownedBy(key: string, prefix: string): boolean {
   return key.startsWith(prefix);
 }
 
-export const glnUri = (gln: string, extension = '') =>
-  extension ? `${DL}/414/${gln}/254/${encodeURIComponent(extension)}` : `${DL}/414/${gln}`;
-export const ssccUri = (sscc: string) => `${DL}/00/${sscc}`;
+export const glnUri = (gln: string, extension = '') => toDigitalLink(sglnKey(gln, extension || undefined));
+export const ssccUri = (sscc: string) => toDigitalLink({ kind: 'sscc', sscc });
 
-/** A key built from a prefix and a reference number, padded to its length, with its check digit. */
-function buildKey(prefix: string, reference: number, digits: number, lead = ''): string {
-  const refDigits = digits - 1 - lead.length - prefix.length;
-  const ref = String(reference);
-  if (refDigits <= 0 || ref.length > refDigits) {
-    throw new CodedError(
-      ErrorCodes.INVALID_STATE,
-      `company prefix ${prefix} has no room left for reference ${reference} (${refDigits} digits)`,
-      409,
-    );
+/** The GTIN-14 of item reference `ref` under `prefix` (indicator digit 0). */
+function gtinOf(prefix: string, ref: number): string {
+  const room = 12 - prefix.length;
+  if (String(ref).length > room) {
+    throw new CodedError(ErrorCodes.INVALID_STATE, `company prefix ${prefix} has no item reference ${ref} left`, 409);
   }
-  const body = `${lead}${prefix}${ref.padStart(refDigits, '0')}`;
-  return `${body}${gs1CheckDigit(body)}`;
+  return withCheckDigit(`0${prefix}${String(ref).padStart(room, '0')}`);
 }
 
 export interface Gs1Product {
@@ -80,8 +65,6 @@ export interface WorkOrderLot {
   uri: string;
   firstSerialUri: string;
 }
-
-const LOT_PATTERN = /^[!-"%-?A-Z_a-z]{1,20}$/;
 
 /** The lot code a work order's units carry: its date and id suffix, within GS1 AI (10)'s 20 characters. */
 export function lotCode(workOrderId: string): string {
@@ -147,7 +130,7 @@ export function createIdentityService(deps: { pool: pg.Pool }) {
     gtin: r.gtin as string,
     sku: r.sku as string,
     name: r.name as string,
-    uri: `${DL}/01/${r.gtin}`,
+    uri: toDigitalLink({ kind: 'gtin', gtin: r.gtin as string }),
   });
 
   async function listProducts(user: AuthUser): Promise<Gs1Product[]> {
@@ -165,14 +148,14 @@ export function createIdentityService(deps: { pool: pg.Pool }) {
         input.sku,
       ]);
       if (existing[0]) {
-        if (input.gtin && gtin14(input.gtin) !== existing[0].gtin) {
+        if (input.gtin && parseGtin(input.gtin) !== existing[0].gtin) {
           throw new CodedError(ErrorCodes.CONFLICT, `SKU ${input.sku} already has GTIN ${existing[0].gtin}`, 409);
         }
         return productView(existing[0]);
       }
       let gtin: string;
       if (input.gtin) {
-        gtin = gtin14(input.gtin);
+        gtin = parseGtin(input.gtin);
         if (!ownedBy(gtin.slice(1), prefix)) {
           throw bad(`GTIN ${gtin} is not from ${user.mspId}'s company prefix ${prefix}`);
         }
@@ -182,7 +165,7 @@ export function createIdentityService(deps: { pool: pg.Pool }) {
         ]);
         let ref = (rows[0].n as number) + 1;
         for (;;) {
-          gtin = buildKey(prefix, ref, 14, '0');
+          gtin = gtinOf(prefix, ref);
           const { rows: clash } = await client.query('SELECT 1 FROM gs1_products WHERE gtin = $1', [gtin]);
           if (clash.length === 0) break;
           ref++;
@@ -222,10 +205,7 @@ export function createIdentityService(deps: { pool: pg.Pool }) {
     user: AuthUser,
     input: { kind: string; name?: string; gln?: string; extension?: string; parentUri?: string; line?: string },
   ): Promise<Gs1Location> {
-    const extension = input.extension ?? '';
-    if (extension && !/^[!-"%-?A-Z_a-z]{1,20}$/.test(extension)) {
-      throw bad('extension must be 1-20 characters of GS1 character set 82');
-    }
+    const extension = input.extension ? parseGlnExtension(input.extension) : '';
     return withTransaction(pool, async (client) => {
       const prefix = await requirePrefix(client, user.mspId);
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`gln:${user.mspId}`]);
@@ -240,7 +220,7 @@ export function createIdentityService(deps: { pool: pg.Pool }) {
       }
       let gln: string;
       if (input.gln) {
-        gln = checkedKey('gln', input.gln, [13]);
+        gln = parseGln(input.gln);
         if (!ownedBy(gln, prefix)) throw bad(`GLN ${gln} is not from ${user.mspId}'s company prefix ${prefix}`);
       } else if (extension && parent) {
         gln = parent.gln as string;
@@ -251,7 +231,7 @@ export function createIdentityService(deps: { pool: pg.Pool }) {
         );
         let ref = (rows[0].n as number) + 1;
         for (;;) {
-          gln = buildKey(prefix, ref, 13);
+          gln = computeGln(prefix, ref);
           const { rows: clash } = await client.query('SELECT 1 FROM gs1_locations WHERE gln = $1', [gln]);
           if (clash.length === 0) break;
           ref++;
@@ -357,9 +337,9 @@ export function createIdentityService(deps: { pool: pg.Pool }) {
             wo.brand_msp,
           ]);
           let ref = (n[0].n as number) + 1;
-          let gtin = buildKey(prefix, ref, 14, '0');
+          let gtin = gtinOf(prefix, ref);
           while ((await client.query('SELECT 1 FROM gs1_products WHERE gtin = $1', [gtin])).rows.length > 0) {
-            gtin = buildKey(prefix, ++ref, 14, '0');
+            gtin = gtinOf(prefix, ++ref);
           }
           ({ rows: product } = await client.query(
             'INSERT INTO gs1_products (gtin, brand_msp, sku) VALUES ($1, $2, $3) RETURNING gtin',
@@ -415,7 +395,7 @@ export function createIdentityService(deps: { pool: pg.Pool }) {
       );
       const first = Number(rows[0].first);
       return Array.from({ length: count }, (_, i) => {
-        const sscc = buildKey(prefix, first + i, 18, '0');
+        const sscc = computeSscc(prefix, 0, first + i);
         return { sscc, uri: ssccUri(sscc) };
       });
     });
@@ -435,5 +415,3 @@ export function createIdentityService(deps: { pool: pg.Pool }) {
 }
 
 export type IdentityService = ReturnType<typeof createIdentityService>;
-
-export { LOT_PATTERN };

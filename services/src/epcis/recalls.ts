@@ -240,7 +240,7 @@ export function createRecalls(deps: RecallDeps) {
   function visibleSql(user: AuthUser, p: string): string {
     if (user.orgKind === OrgKinds.platform || user.orgKind === OrgKinds.finance) return `${p}::text IS NOT NULL`;
     if (user.orgKind === OrgKinds.brand) return `r.brand_msp = ${p}`;
-    return `r.work_orders && ARRAY(SELECT w.id FROM work_orders w WHERE ${visibleWorkOrdersSql(user, p)})`;
+    return `r.work_orders && ARRAY(SELECT w.id FROM work_orders w WHERE ${visibleWorkOrdersSql(user, () => p)})`;
   }
 
   async function list(user: AuthUser): Promise<RecallView[]> {

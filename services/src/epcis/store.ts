@@ -88,7 +88,9 @@ export function indexEvent(event: Json, canonical: Canonicalize): IndexedEvent {
   const typed = (v: unknown, idField: string) => {
     const o = obj(v);
     const id = o ? str(o[idField]) : null;
-    return id === null ? null : `${str(o?.type) ?? ''} ${id}`;
+    // Canonical like every other URI, so that EQ_source_<type> / EQ_bizTransaction_<type> given a URN finds
+    // an id captured as Digital Link and the other way round.
+    return id === null ? null : `${str(o?.type) ?? ''} ${canonical(id)}`;
   };
   const measurementTypes = new Set<string>();
   for (const element of list(event.sensorElementList)) {

@@ -126,7 +126,7 @@ export function eventAccessSql(user: AuthUser, mspParam: string): string {
     if (user.role === Roles.certifier) return `e.source = 'device'`;
     return `e.owner_msp = ${mspParam}`;
   }
-  const workOrders = `e.work_order_id IN (SELECT w.id FROM work_orders w WHERE ${visibleWorkOrdersSql(user, mspParam)})`;
+  const workOrders = `e.work_order_id IN (SELECT w.id FROM work_orders w WHERE ${visibleWorkOrdersSql(user, () => mspParam)})`;
   if (user.orgKind === OrgKinds.brand) {
     return `(e.brand_msp = ${mspParam} OR e.owner_msp = ${mspParam} OR ${workOrders})`;
   }
@@ -538,7 +538,7 @@ export function createTraceGraph(deps: TraceGraphDeps) {
         `SELECT s.uri, x.gtin, x.lot FROM unnest($1::text[], $2::text[], $3::bigint[]) AS s(uri, gtin, serial)
          JOIN work_order_lots x ON x.gtin = s.gtin AND s.serial BETWEEN x.serial_from AND x.serial_to
          JOIN work_orders w ON w.id = x.work_order_id
-         WHERE $4::text IS NOT NULL AND ${visibleWorkOrdersSql(user, '$4')}`,
+         WHERE $4::text IS NOT NULL AND ${visibleWorkOrdersSql(user, () => '$4')}`,
         [keys.map((k) => k.uri), keys.map((k) => k.gtin), keys.map((k) => Number(k.serial)), user.mspId],
       );
       return rows.map((r) => ({ serial: r.uri as string, lot: lotUri(r.gtin, r.lot) }));
@@ -784,7 +784,7 @@ export function createTraceGraph(deps: TraceGraphDeps) {
         `SELECT w.id, w.brand_msp, w.factory_msp, w.product, w.quantity, w.status FROM work_orders w
          WHERE (w.id = ANY($1) OR w.id IN (SELECT x.work_order_id FROM work_order_lots x
              JOIN unnest($3::text[], $4::text[]) AS l(gtin, lot) ON x.gtin = l.gtin AND x.lot = l.lot))
-           AND $2::text IS NOT NULL AND ${visibleWorkOrdersSql(user, '$2')}`,
+           AND $2::text IS NOT NULL AND ${visibleWorkOrdersSql(user, () => '$2')}`,
         [workOrderIds, user.mspId, lots.map((l) => l.gtin), lots.map((l) => l.lot)],
       ),
       pool.query(

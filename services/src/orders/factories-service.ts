@@ -91,8 +91,9 @@ function capacityView(profile: FactoryProfile, devices: Map<string, number>, sta
 /** The demo consortium's two sock factories: different costs, quality and calendars, both shut for Spring Festival. */
 export const DemoProfiles: Record<string, FactoryProfile> = {
   [Orgs.factory1]: {
-    name: 'Zhuji Hosiery No. 1 / 诸暨袜业一厂',
-    location: { city: 'Zhuji', province: 'Zhejiang', lat: 29.71, lon: 120.24 },
+    // The org's own name (identity/src/consortium.ts): a factory has one name wherever it appears.
+    name: 'Ningbo Sock Factory No. 1 / 宁波袜业一厂',
+    location: { city: 'Ningbo', province: 'Zhejiang', lat: 29.82, lon: 121.55 },
     capabilities: {
       categories: ['socks', 'hosiery'],
       processes: ['knitting', 'linking', 'dyeing', 'boarding'],
@@ -114,8 +115,8 @@ export const DemoProfiles: Record<string, FactoryProfile> = {
     ],
   },
   [Orgs.factory2]: {
-    name: 'Datang Knitting Co. / 大唐针织',
-    location: { city: 'Datang, Zhuji', province: 'Zhejiang', lat: 29.64, lon: 120.17 },
+    name: 'Ningbo Sock Factory No. 2 / 宁波袜业二厂',
+    location: { city: 'Ningbo', province: 'Zhejiang', lat: 29.87, lon: 121.62 },
     capabilities: {
       categories: ['socks', 'knitwear'],
       processes: ['knitting', 'linking', 'boarding'],

@@ -116,7 +116,10 @@ export function createMilestones(deps: { pool: pg.Pool; ledger: LedgerAccess }) 
         );
       }
       Object.assign(evidence, {
-        anchoredUnits: a.units,
+        // Production counts toward the work order up to its quantity; what the devices reported beyond it is
+        // over-production, recorded as such and never counted as ordered units.
+        anchoredUnits: Math.min(a.units, wo.quantity),
+        overProduction: Math.max(0, a.units - wo.quantity),
         qcPassed: a.qcPass,
         qcFailed: a.qcFail,
         anchorBatches: a.batches,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CodedError, canonicalJson, ErrorCodes } from '@c2m/shared';
 import type pg from 'pg';
+import { maySeeWorkOrder } from '../auth/work-order-access.js';
 import { withTransaction } from '../db/database.js';
 import { newId } from '../ids.js';
 import type { AuthUser } from '../plugins/auth.js';
@@ -223,6 +224,43 @@ export function createOrdersService(deps: OrdersServiceDeps) {
     ]);
   }
 
+  /**
+   * An order no factory could ever take is refused at once, with what would make it dispatchable, rather than
+   * left waiting in dispatch: a due date already past, a quantity below every factory's minimum batch, a
+   * category no factory on the network makes. (Capacity and certified devices change over time: those orders
+   * wait, and the order's history says why.)
+   */
+  async function assertDispatchable(input: NewOrder, due: number, total: number): Promise<void> {
+    const today = Date.parse(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`);
+    if (due < today) {
+      throw new CodedError(
+        ErrorCodes.VALIDATION_FAILED,
+        `dueDate ${input.dueDate} is in the past: give a date from today on`,
+      );
+    }
+    const { rows } = await pool.query(
+      `SELECT MIN((profile->>'minBatch')::int) AS min_batch,
+         ARRAY(SELECT DISTINCT c FROM factory_profiles p2, jsonb_array_elements_text(p2.profile->'capabilities'->'categories') c
+               ORDER BY c) AS categories
+       FROM factory_profiles`,
+    );
+    const minBatch = rows[0]?.min_batch as number | null;
+    if (minBatch !== null && minBatch !== undefined && total < minBatch) {
+      throw new CodedError(
+        ErrorCodes.VALIDATION_FAILED,
+        `${total} units is below every factory's minimum batch (the smallest is ${minBatch}): order at least ${minBatch}`,
+      );
+    }
+    const category = input.spec?.category;
+    const categories = (rows[0]?.categories ?? []) as string[];
+    if (typeof category === 'string' && categories.length > 0 && !categories.includes(category)) {
+      throw new CodedError(
+        ErrorCodes.VALIDATION_FAILED,
+        `no factory on the network makes category '${category}' (categories made: ${categories.join(', ')})`,
+      );
+    }
+  }
+
   async function createOrder(user: AuthUser, input: NewOrder, options: { draft?: boolean } = {}): Promise<Order> {
     const status = options.draft ? OrderStatuses.draft : OrderStatuses.posted;
     const due = Date.parse(`${input.dueDate}T00:00:00Z`);
@@ -234,6 +272,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
       skus.add(key);
     }
     const total = input.lines.reduce((s, l) => s + l.quantity, 0);
+    if (!options.draft) await assertDispatchable(input, due, total);
     const id = newId('ORD');
     const order = await withTransaction(pool, async (client) => {
       const { rows } = await client.query(
@@ -440,12 +479,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
   async function getWorkOrder(user: AuthUser, id: string): Promise<WorkOrder> {
     const { rows } = await pool.query(`${WORK_ORDER_SELECT} WHERE w.id = $1`, [id]);
     const row = rows[0];
-    const visible =
-      row &&
-      (user.orgKind === 'finance' ||
-        user.orgKind === 'platform' ||
-        row.brand_msp === user.mspId ||
-        row.factory_msp === user.mspId);
+    const visible = row && maySeeWorkOrder(user, { brandMsp: row.brand_msp, factoryMsp: row.factory_msp });
     if (!visible) throw new CodedError(ErrorCodes.WORK_ORDER_NOT_FOUND, `work order ${id} not found`, 404);
     return toWorkOrder(row);
   }

@@ -28,7 +28,21 @@ const STATUS_BY_CODE: Record<string, number> = {
   [ErrorCodes.DEVICE_REVOKED]: 409,
   [ErrorCodes.POSSESSION_NOT_PROVEN]: 400,
   [ErrorCodes.LEDGER_UNAVAILABLE]: 503,
+  [ErrorCodes.QUERY_PARAMETER_INVALID]: 400,
+  [ErrorCodes.QUERY_TOO_LARGE]: 413,
+  [ErrorCodes.NOT_ACCEPTABLE]: 406,
 };
+
+/**
+ * EPCIS routes answer their exceptions in the REST binding's RFC 7807 style as well (`type`
+ * `epcisException:QueryParameterException`, `title`, `status`) and name the offending `parameter`; the coded
+ * error carries them in `details.epcis`.
+ */
+function epcisProblem(details: unknown): Record<string, unknown> {
+  const e = (details as { epcis?: { exception: string; parameter?: string } } | undefined)?.epcis;
+  if (!e) return {};
+  return { type: `epcisException:${e.exception}`, ...(e.parameter !== undefined ? { parameter: e.parameter } : {}) };
+}
 
 /**
  * The one error handler: every error leaves as `{ statusCode, code, message }`.
@@ -45,9 +59,12 @@ export default fp(
       if (error instanceof CodedError) {
         const retryAfter = (error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
         if (error.statusCode === 429 && retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
-        return reply
-          .status(error.statusCode)
-          .send({ statusCode: error.statusCode, code: error.code, message: error.message });
+        return reply.status(error.statusCode).send({
+          statusCode: error.statusCode,
+          code: error.code,
+          message: error.message,
+          ...epcisProblem(error.details),
+        });
       }
       if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
         return reply.status(400).send({ statusCode: 400, code: ErrorCodes.MALFORMED_JSON, message: error.message });

@@ -4,6 +4,7 @@ import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { withTransaction } from '../db/database.js';
+import type { DeviceRow } from '../epcis/from-device.js';
 import type { SchedulerKeeper } from '../job-schedulers.js';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
 import { QueueNames } from '../queues.js';
@@ -37,6 +38,26 @@ async function batchTotals(client: pg.PoolClient, ids: readonly unknown[]): Prom
   );
 }
 
+/**
+ * The leaves of one batch in tree order: its device messages by id, then its EPCIS events by id. The anchorer
+ * cuts batches in this order and proofs rebuild the tree the same way.
+ */
+export async function batchLeaves(
+  db: pg.Pool | pg.PoolClient,
+  batchId: string,
+): Promise<{ device: Map<number, number>; epcis: Map<number, number>; leaves: string[] }> {
+  const [d, e] = await Promise.all([
+    db.query('SELECT id, leaf_hash FROM device_events WHERE batch_id = $1 ORDER BY id', [batchId]),
+    db.query('SELECT id, leaf_hash FROM epcis_events WHERE batch_id = $1 ORDER BY id', [batchId]),
+  ]);
+  const leaves = [...d.rows, ...e.rows].map((r) => r.leaf_hash as string);
+  return {
+    device: new Map(d.rows.map((r, i) => [Number(r.id), i])),
+    epcis: new Map(e.rows.map((r, i) => [Number(r.id), d.rows.length + i])),
+    leaves,
+  };
+}
+
 export interface AnchorerDeps {
   readonly pool: pg.Pool;
   readonly ledger: LedgerAccess;
@@ -51,11 +72,19 @@ export interface AnchorerDeps {
   readonly schedulers: SchedulerKeeper;
   /** Work that follows anchoring on the same tick (the EPCIS logistics follower); failures are logged. */
   readonly afterTick?: readonly (() => Promise<unknown>)[];
+  /**
+   * Derives the EPCIS events of the device messages being cut into a batch, in the cut's transaction
+   * (epcis/from-device.ts): each message is derived exactly once, and its events join this batch when there is
+   * room, else the org's next one.
+   */
+  readonly derive?: (client: pg.PoolClient, rows: readonly DeviceRow[]) => Promise<unknown>;
 }
 
 /**
  * Turns accepted events into Merkle batches and anchors each batch's root on
- * the ledger. Cutting a batch (assigning events to it and storing its root) is
+ * the ledger. A batch is one org's: a factory's device messages, then the EPCIS
+ * events that org owns (captured by its users, or derived from its devices'
+ * messages), each part in id order; a brand's batch holds only EPCIS events. Cutting a batch (assigning events to it and storing its root) is
  * one PostgreSQL transaction; the batch row is then the outbox entry of its
  * anchor transaction, retried on every tick until the ledger has it. A retry
  * after a lost answer meets ANCHOR_EXISTS and checks the anchored root is ours.
@@ -65,11 +94,15 @@ export function createAnchorer(deps: AnchorerDeps) {
   const queue = new Queue(QueueNames.anchoring, { connection: deps.connection, prefix: deps.prefix });
   let worker: Worker | undefined;
 
-  /** Cuts at most one batch per factory that has enough events or old enough ones. */
+  /** Cuts the batches of every org that has enough unbatched leaves (device messages and EPCIS events) or old ones. */
   async function cutBatches(): Promise<number> {
     const { rows: due } = await pool.query(
-      `SELECT factory_msp, COUNT(*)::int AS n, MIN(received_at) AS oldest FROM device_events
-       WHERE batch_id IS NULL GROUP BY factory_msp`,
+      `SELECT owner AS factory_msp, SUM(n)::int AS n, MIN(oldest) AS oldest FROM (
+         SELECT factory_msp AS owner, COUNT(*) AS n, MIN(received_at) AS oldest FROM device_events
+         WHERE batch_id IS NULL GROUP BY factory_msp
+         UNION ALL
+         SELECT owner_msp, COUNT(*), MIN(received_at) FROM epcis_events WHERE batch_id IS NULL GROUP BY owner_msp
+       ) u GROUP BY owner`,
     );
     let cut = 0;
     for (const f of due) {
@@ -79,11 +112,23 @@ export function createAnchorer(deps: AnchorerDeps) {
       let remaining = f.n as number;
       while (remaining >= deps.batchSize || (old && remaining > 0)) {
         const taken = await withTransaction(pool, async (client) => {
-          const { rows } = await client.query(
-            `SELECT id, leaf_hash, event_time FROM device_events WHERE factory_msp = $1 AND batch_id IS NULL
-           ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          const { rows: deviceRows } = await client.query(
+            `SELECT id, leaf_hash, event_time, device_id, factory_msp, type, work_order_id, data FROM device_events
+             WHERE factory_msp = $1 AND batch_id IS NULL ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
             [f.factory_msp, deps.batchSize],
           );
+          if (deps.derive && deviceRows.length > 0) await deps.derive(client, deviceRows as DeviceRow[]);
+          // EPCIS events fill the rest of the batch; their time in the anchor is when the repository recorded
+          // them (an event may describe something long past, but it is anchored as recorded now).
+          const { rows: epcisRows } =
+            deviceRows.length < deps.batchSize
+              ? await client.query(
+                  `SELECT id, leaf_hash, record_time AS event_time FROM epcis_events
+                   WHERE owner_msp = $1 AND batch_id IS NULL ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+                  [f.factory_msp, deps.batchSize - deviceRows.length],
+                )
+              : { rows: [] as pg.QueryResultRow[] };
+          const rows = [...deviceRows, ...epcisRows];
           if (rows.length === 0) return 0;
           const tree = buildTree(rows.map((r) => r.leaf_hash as string));
           const first = rows[0];
@@ -91,11 +136,11 @@ export function createAnchorer(deps: AnchorerDeps) {
           // Row ids repeat across databases; a fresh platform database against a long-lived ledger must not
           // meet an earlier database's anchor (ANCHOR_EXISTS with another root), so the id carries a nonce.
           // It is stored with the batch, so a retried anchor uses the same id.
-          const batchId = `B-${f.factory_msp}-${first.id}-${last.id}-${randomBytes(4).toString('hex')}`;
+          const batchId = `B-${f.factory_msp}-${deviceRows.length > 0 ? '' : 'E'}${first.id}-${last.id}-${randomBytes(4).toString('hex')}`;
           const times = rows.map((r) => (r.event_time as Date).getTime());
           const totals = await batchTotals(
             client,
-            rows.map((r) => r.id),
+            deviceRows.map((r) => r.id),
           );
           await client.query(
             `INSERT INTO batches (batch_id, factory_msp, merkle_root, event_count, first_event_time, last_event_time, totals)
@@ -112,8 +157,14 @@ export function createAnchorer(deps: AnchorerDeps) {
           );
           await client.query('UPDATE device_events SET batch_id = $1 WHERE id = ANY($2)', [
             batchId,
-            rows.map((r) => r.id),
+            deviceRows.map((r) => r.id),
           ]);
+          if (epcisRows.length > 0) {
+            await client.query('UPDATE epcis_events SET batch_id = $1 WHERE id = ANY($2)', [
+              batchId,
+              epcisRows.map((r) => r.id),
+            ]);
+          }
           return rows.length;
         });
         if (taken === 0) break;

@@ -24,16 +24,22 @@ const Totals = Type.Object({
 export const ProofBundleSchema = Type.Object({
   version: Type.Literal(2),
   generatedAt: Type.String(),
-  workOrder: Type.Object({
-    id: Type.String(),
-    orderId: Type.String(),
-    brandMspId: Type.String(),
-    factoryMspId: Type.String(),
-    quantity: Type.Integer({ description: 'part of the private terms: not checkable from the ledger' }),
-    termsHash: Hex,
-    ledger: Type.Union([Type.Object({ txId: Type.String(), blockNumber: Type.Integer() }), Type.Null()]),
-    ledgerTxIds: Type.Array(Type.String(), { description: 'the transactions that wrote the record, oldest first' }),
-  }),
+  workOrder: Type.Union(
+    [
+      Type.Object({
+        id: Type.String(),
+        orderId: Type.String(),
+        brandMspId: Type.String(),
+        factoryMspId: Type.String(),
+        quantity: Type.Integer({ description: 'part of the private terms: not checkable from the ledger' }),
+        termsHash: Hex,
+        ledger: Type.Union([Type.Object({ txId: Type.String(), blockNumber: Type.Integer() }), Type.Null()]),
+        ledgerTxIds: Type.Array(Type.String(), { description: 'the transactions that wrote the record, oldest first' }),
+      }),
+      Type.Null(),
+    ],
+    { description: 'null in a bundle that proves EPCIS events only' },
+  ),
   events: Type.Array(
     Type.Object({
       message: Type.String({ description: 'the exact canonical JSON the device signed' }),
@@ -44,6 +50,22 @@ export const ProofBundleSchema = Type.Object({
         Type.Object({ position: Type.Union([Type.Literal('left'), Type.Literal('right')]), hash: Hex }),
       ),
     }),
+  ),
+  epcisEvents: Type.Optional(
+    Type.Array(
+      Type.Object({
+        message: Type.String({
+          description: 'the exact canonical JSON signed and hashed into the leaf (c2m.epcis.event.v1)',
+        }),
+        signature: Type.String({ description: 'ECDSA P-256 over SHA-256(message), DER, base64' }),
+        signerCertificate: Type.String({ description: "the signer's X.509 certificate, PEM" }),
+        leafHash: Hex,
+        batchId: Type.String(),
+        proof: Type.Array(
+          Type.Object({ position: Type.Union([Type.Literal('left'), Type.Literal('right')]), hash: Hex }),
+        ),
+      }),
+    ),
   ),
   anchors: Type.Record(
     Type.String(),

@@ -1,6 +1,8 @@
 import {
   type BatchTotals,
+  CodedError,
   defaultPolicy,
+  ErrorCodes,
   type Ledger,
   Orgs,
   type PinnedTrust,
@@ -10,6 +12,7 @@ import {
 } from '@c2m/shared';
 import type pg from 'pg';
 import type { LedgerAccess } from '../ledger/ledger-access.js';
+import { batchLeaves } from './anchorer.js';
 import { buildTree } from './merkle.js';
 import type { ProofBundle } from './proof-bundle.js';
 import { verifyInWorker } from './verify-pool.js';
@@ -151,35 +154,62 @@ export function createTraceService(deps: TraceDeps) {
           ).rows;
       batchIds = [...new Set(evs.map((e) => e.batch_id as string))];
     }
-    const proofs = new Map<string, TransactionProof>();
-    const prove = async (txId: string | null | undefined) => {
-      if (!txId || proofs.has(txId)) return proofs.get(txId ?? '');
-      const p = await deps.rawLedger.transactionProof?.(txId);
-      if (p) proofs.set(txId, p);
-      return p;
-    };
+    const { proofs, prove } = prover();
 
     const events: ProofBundle['events'][number][] = [];
     const byBatch = new Map<string, pg.QueryResultRow[]>();
     for (const e of evs) byBatch.set(e.batch_id, [...(byBatch.get(e.batch_id) ?? []), e]);
     for (const [batchId, members] of byBatch) {
       // Rebuild the batch's tree from all its leaves, in the order it was cut.
-      const { rows: leaves } = await pool.query(
-        'SELECT id, leaf_hash FROM device_events WHERE batch_id = $1 ORDER BY id',
-        [batchId],
-      );
-      const index = new Map(leaves.map((l, i) => [l.id as number, i]));
-      const tree = buildTree(leaves.map((l) => l.leaf_hash as string));
+      const { device: index, leaves } = await batchLeaves(pool, batchId);
+      const tree = buildTree(leaves);
       for (const e of members) {
         events.push({
           message: e.message,
           sig: e.signature,
           leafHash: e.leaf_hash,
           batchId,
-          proof: tree.proof(index.get(e.id) as number),
+          proof: tree.proof(index.get(Number(e.id)) as number),
         });
       }
     }
+    const anchorsOut = await anchorsFor(batchIds, prove);
+
+    const devices: Record<string, ProofBundle['devices'][string]> = {};
+    for (const deviceId of new Set(evs.map((e) => e.device_id as string))) {
+      devices[deviceId] = await deviceProof(deviceId, prove);
+    }
+    const woTxIds = [wo?.ledger_commit_tx_id, wo?.ledger_tx_id].filter((t): t is string => typeof t === 'string');
+    for (const txId of woTxIds) await prove(txId);
+
+    const caCertificates = deps.caCertificates();
+    return {
+      version: 2,
+      generatedAt: new Date().toISOString(),
+      workOrder: {
+        id: wo.id,
+        orderId: wo.order_id,
+        brandMspId: wo.brand_msp,
+        factoryMspId: wo.factory_msp,
+        quantity: wo.quantity,
+        termsHash: wo.terms_hash,
+        ledger: wo.ledger_tx_id ? { txId: wo.ledger_tx_id, blockNumber: Number(wo.ledger_block) } : null,
+        ledgerTxIds: woTxIds,
+      },
+      events,
+      anchors: anchorsOut,
+      devices,
+      ...ledgerMaterial(proofs),
+      caCertificates,
+      endorsementPolicy: endorsementPolicy(caCertificates),
+    };
+  }
+
+  /** Every anchored batch named, with its anchor as the ledger holds it (totals read from the proven transaction). */
+  async function anchorsFor(
+    batchIds: readonly string[],
+    prove: (txId: string | null | undefined) => Promise<TransactionProof | undefined>,
+  ): Promise<Record<string, ProofBundle['anchors'][string]>> {
     const anchorsOut: Record<string, ProofBundle['anchors'][string]> = {};
     const { rows: batchRows } = await pool.query('SELECT * FROM batches WHERE batch_id = ANY($1)', [batchIds]);
     for (const b of batchRows) {
@@ -203,39 +233,97 @@ export function createTraceService(deps: TraceDeps) {
         ...(onLedger?.totals ? { totals: onLedger.totals } : {}),
       };
     }
+    return anchorsOut;
+  }
 
-    const devices: Record<string, ProofBundle['devices'][string]> = {};
-    for (const deviceId of new Set(evs.map((e) => e.device_id as string))) {
-      devices[deviceId] = await deviceProof(deviceId, prove);
-    }
-    const woTxIds = [wo?.ledger_commit_tx_id, wo?.ledger_tx_id].filter((t): t is string => typeof t === 'string');
-    for (const txId of woTxIds) await prove(txId);
-
+  /** The proven transactions and their blocks, as a bundle carries them. */
+  function ledgerMaterial(proofs: ReadonlyMap<string, TransactionProof>) {
     const transactions: ProofBundle['transactions'] = {};
     const blocks: ProofBundle['blocks'] = {};
     for (const p of proofs.values()) {
       transactions[p.txId] = { envelope: p.envelope, blockNumber: p.blockNumber, txIndex: p.txIndex };
       blocks[String(p.blockNumber)] = p.block as ProofBundle['blocks'][string];
     }
+    return { transactions, blocks };
+  }
+
+  /** Memoised transaction proofs of one bundle. */
+  function prover() {
+    const proofs = new Map<string, TransactionProof>();
+    const prove = async (txId: string | null | undefined) => {
+      if (!txId || proofs.has(txId)) return proofs.get(txId ?? '');
+      const p = await deps.rawLedger.transactionProof?.(txId);
+      if (p) proofs.set(txId, p);
+      return p;
+    };
+    return { proofs, prove };
+  }
+
+  /**
+   * A proof bundle for one EPCIS eventID, without a work order: the anchored event (and its error declaration,
+   * if one is stored) with its signed message, signer certificate, signature and Merkle path, and for an event
+   * derived from device messages those messages with their paths and their devices' ledger histories. Throws
+   * INVALID_STATE while the event's batch is not anchored yet.
+   */
+  async function buildEpcisProofBundle(eventPks: readonly number[]): Promise<ProofBundle> {
+    const { rows } = await pool.query(
+      `SELECT e.id, e.event_id, e.message, e.signature, e.signer_certificate, e.leaf_hash, e.batch_id, e.source_leaves
+       FROM epcis_events e JOIN batches b ON b.batch_id = e.batch_id AND b.status = 'anchored'
+       WHERE e.id = ANY($1) ORDER BY e.id`,
+      [eventPks],
+    );
+    if (rows.length < eventPks.length) {
+      throw new CodedError(ErrorCodes.INVALID_STATE, 'the event is not anchored yet: ask again shortly', 409);
+    }
+    const { proofs, prove } = prover();
+    const sourceLeaves = [...new Set(rows.flatMap((r) => r.source_leaves as string[]))];
+    const { rows: sources } =
+      sourceLeaves.length > 0
+        ? await pool.query(
+            `SELECT e.id, e.device_id, e.message, e.signature, e.leaf_hash, e.batch_id FROM device_events e
+             JOIN batches b ON b.batch_id = e.batch_id AND b.status = 'anchored' WHERE e.leaf_hash = ANY($1) ORDER BY e.id`,
+            [sourceLeaves],
+          )
+        : { rows: [] as pg.QueryResultRow[] };
+    const batchIds = [...new Set([...rows, ...sources].map((r) => r.batch_id as string))];
+    const trees = new Map<string, Awaited<ReturnType<typeof batchLeaves>> & { tree: ReturnType<typeof buildTree> }>();
+    for (const batchId of batchIds) {
+      const leaves = await batchLeaves(pool, batchId);
+      trees.set(batchId, { ...leaves, tree: buildTree(leaves.leaves) });
+    }
+    const pathOf = (batchId: string, kind: 'device' | 'epcis', id: unknown) => {
+      const t = trees.get(batchId);
+      const index = t?.[kind].get(Number(id));
+      if (!t || index === undefined) throw new Error(`leaf ${String(id)} is not in batch ${batchId}`);
+      return t.tree.proof(index);
+    };
+    const devices: Record<string, ProofBundle['devices'][string]> = {};
+    for (const deviceId of new Set(sources.map((e) => e.device_id as string))) {
+      devices[deviceId] = await deviceProof(deviceId, prove);
+    }
     const caCertificates = deps.caCertificates();
     return {
       version: 2,
       generatedAt: new Date().toISOString(),
-      workOrder: {
-        id: wo.id,
-        orderId: wo.order_id,
-        brandMspId: wo.brand_msp,
-        factoryMspId: wo.factory_msp,
-        quantity: wo.quantity,
-        termsHash: wo.terms_hash,
-        ledger: wo.ledger_tx_id ? { txId: wo.ledger_tx_id, blockNumber: Number(wo.ledger_block) } : null,
-        ledgerTxIds: woTxIds,
-      },
-      events,
-      anchors: anchorsOut,
+      workOrder: null,
+      events: sources.map((e) => ({
+        message: e.message,
+        sig: e.signature,
+        leafHash: e.leaf_hash,
+        batchId: e.batch_id,
+        proof: pathOf(e.batch_id, 'device', e.id),
+      })),
+      epcisEvents: rows.map((e) => ({
+        message: e.message,
+        signature: e.signature,
+        signerCertificate: e.signer_certificate,
+        leafHash: e.leaf_hash,
+        batchId: e.batch_id,
+        proof: pathOf(e.batch_id, 'epcis', e.id),
+      })),
+      anchors: await anchorsFor(batchIds, prove),
       devices,
-      transactions,
-      blocks,
+      ...ledgerMaterial(proofs),
       caCertificates,
       endorsementPolicy: endorsementPolicy(caCertificates),
     };
@@ -289,6 +377,7 @@ export function createTraceService(deps: TraceDeps) {
     events,
     production,
     buildProofBundle,
+    buildEpcisProofBundle,
     verify,
     trust,
     endorsementPolicyText: () => endorsementPolicy(deps.caCertificates()),

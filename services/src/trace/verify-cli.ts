@@ -52,7 +52,9 @@ for (const c of result.checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}:
 const anchors = Object.keys(bundle.anchors ?? {}).length;
 console.log(
   result.valid
-    ? `VERIFIED: work order ${bundle.workOrder.id}: ${anchors} anchors proven offline, ${bundle.events.length} full events, ${result.totals.units} units in committed totals`
+    ? bundle.workOrder
+      ? `VERIFIED: work order ${bundle.workOrder.id}: ${anchors} anchors proven offline, ${bundle.events.length} full events, ${bundle.epcisEvents?.length ?? 0} EPCIS events, ${result.totals.units} units in committed totals`
+      : `VERIFIED: ${bundle.epcisEvents?.length ?? 0} EPCIS events, ${anchors} anchors proven offline, ${bundle.events.length} source device messages`
     : `NOT VERIFIED: ${result.checks
         .filter((c) => !c.ok)
         .map((c) => c.name)

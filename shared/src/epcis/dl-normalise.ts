@@ -42,12 +42,15 @@ function cpVar(maxAt6: number, ch: string): string {
 }
 
 /** Anchored at the start only, like Python's re.match: sticky flag, lastIndex reset on every test. */
-function starts(source: string): (s: string) => boolean {
+function starts(source: string): ((s: string) => boolean) & { source: string } {
   const re = new RegExp(source, 'y');
-  return (s) => {
-    re.lastIndex = 0;
-    return re.test(s);
-  };
+  return Object.assign(
+    (s: string) => {
+      re.lastIndex = 0;
+      return re.test(s);
+    },
+    { source },
+  );
 }
 
 /** GS1 standard check digit (GenSpecs 7.9.1) of the digits given, weights 3,1,3,... from the right. */
@@ -58,15 +61,17 @@ export function gs1CheckDigit(digits: string): number {
 }
 
 /** Table 7-1 of the GS1 Digital Link standard: the characters EPC URIs allow but a DL path must encode. */
+const PCT: Record<string, string> = {
+  '!': '%21',
+  '(': '%28',
+  ')': '%29',
+  '*': '%2A',
+  '+': '%2B',
+  ',': '%2C',
+  ':': '%3A',
+};
 function pctEncode(s: string): string {
-  return s
-    .replaceAll('!', '%21')
-    .replaceAll('(', '%28')
-    .replaceAll(')', '%29')
-    .replaceAll('*', '%2A')
-    .replaceAll('+', '%2B')
-    .replaceAll(',', '%2C')
-    .replaceAll(':', '%3A');
+  return s.replace(/[!()*+,:]/g, (c) => PCT[c]!);
 }
 
 const withCheck = (raw: string): string => raw + String(gs1CheckDigit(raw));
@@ -76,8 +81,18 @@ const gtinOf = (cp: string, itemRef: string): string => withCheck(itemRef.slice(
 const BASE = 'https://id.gs1.org';
 
 interface EpcRule {
-  test: (s: string) => boolean;
+  test: ((s: string) => boolean) & { source: string };
   convert: (uri: string, dot: number) => string;
+}
+
+/** `urn:epc:id:sgtin:` of an EPC URI (the rule is looked up by it rather than tried in turn). */
+function epcScheme(uri: string): string {
+  let at = 0;
+  for (let i = 0; i < 4; i++) {
+    at = uri.indexOf(':', at) + 1;
+    if (at === 0) return '';
+  }
+  return uri.slice(0, at);
 }
 
 const EPC_RULES: EpcRule[] = [
@@ -230,8 +245,14 @@ const EPC_RULES: EpcRule[] = [
   },
 ];
 
+/** Each rule's scheme is the literal its pattern starts with (`^urn:epc:id:sgtin:`). */
+const RULES_BY_SCHEME = new Map<string, EpcRule>(EPC_RULES.map((r) => [epcScheme(r.test.source.slice(1)), r]));
+
 const KEY_AIS =
   '01|gtin|8006|itip|8010|cpid|414|gln|417|party|8017|gsrnp|8018|gsrn|255|gcn|00|sscc|253|gdti|401|ginc|402|gsin|8003|grai|8004|giai';
+/** Cheap pre-tests: a key segment (`/01/1234…`) or a compressed path; the full pattern below is slow. */
+const mayHoldKey = new RegExp(`\\/(?:${KEY_AIS})\\/\\d{4}`);
+const mayBeCompressed = /\/[A-Za-z_-]{10}$/;
 /** Any http(s) URI whose path holds a GS1 primary key segment (or a 10-character compressed path). */
 const isDlLike = starts(
   `^https?:(\\/\\/((([^\\/?#]*)@)?([^\\/?#:]*)(:([^\\/?#]*))?))?((([^?#]*)(\\/(${KEY_AIS})\\/)(\\d{4}[^\\/]+)(\\/[^/]+\\/[^/]+)?[/]?(\\?([^?\\n]*))?(#([^\\n]*))?)|(\\/[A-Za-z_-]{10}$))`,
@@ -335,10 +356,12 @@ export function normaliseGs1Uri(value: string): string | undefined {
   const dot = value.indexOf('.');
   if (dot < 0) return undefined;
   if (value.startsWith('urn:epc:')) {
-    for (const rule of EPC_RULES) if (rule.test(value)) return rule.convert(value, dot);
+    const rule = RULES_BY_SCHEME.get(epcScheme(value));
+    return rule?.test(value) ? rule.convert(value, dot) : undefined;
+  }
+  if (!value.startsWith('http') || !(mayHoldKey.test(value) || mayBeCompressed.test(value)) || !isDlLike(value)) {
     return undefined;
   }
-  if (!isDlLike(value)) return undefined;
   let uri = value;
   const q = uri.indexOf('?');
   if (q >= 0) uri = uri.slice(0, q);

@@ -10,7 +10,9 @@
  *   eventHashPreImage(event, context?)    -> the canonical string that is hashed (for debugging and tests)
  *   `context` is the JSON-LD @context of the EPCIS document the event came in (its prefixes name user
  *   extensions: `example:field` hashes as `{http://ns.example.com/epcis/}field`). Options: `ignoreFields`
- *   (top-level event fields left out, as the reference's repository-specific `ignoreFields` does).
+ *   (top-level event fields left out, as the reference's repository-specific `ignoreFields` does), `sha256`
+ *   (e.g. node:crypto's, faster in Node than the default pure-TypeScript one). A context object is read once
+ *   and cached (WeakMap), so treat it as immutable once events were hashed with it.
  *
  * The pre-image is built in this order, each part `name=value`, with no separator:
  *   eventType, eventTime, eventTimeZoneOffset, certificationInfo, parentID, epcList, inputEPCList, childEPCs,
@@ -29,14 +31,38 @@
  * to the next second) this code gives a sensible hash instead. Pure and synchronous: runs in the chaincode,
  * the services and the browser verifier; no dependency but the synchronous SHA-256 of proof/sha256.ts.
  */
+import { CodedError, ErrorCodes } from '../errors.js';
 import { sha256Sync } from '../proof/sha256.js';
+import {
+  BIZ_STEPS,
+  BIZ_TRANSACTION_TYPES,
+  CBV_WEB_PREFIX,
+  COMPONENTS,
+  DISPOSITIONS,
+  ERROR_REASONS,
+  GS1_VOC_PREFIX,
+  MEASUREMENT_TYPES,
+  SENSOR_ALERT_TYPES,
+  SOURCE_DESTINATION_TYPES,
+} from './cbv-vocabulary.js';
 import { normaliseGs1Uri } from './dl-normalise.js';
 
 export type JsonLdContext = unknown;
 
+/** Nesting deeper than this (objects and arrays) is refused rather than recursed into: a hostile event. */
+export const MAX_EVENT_DEPTH = 64;
+const MAX_DEPTH = MAX_EVENT_DEPTH;
+const tooDeep = () =>
+  new CodedError(ErrorCodes.VALIDATION_FAILED, `EPCIS event nests deeper than ${MAX_EVENT_DEPTH} levels`);
+
 export interface EventHashOptions {
   /** Top-level event fields left out of the hash (the reference's `ignoreFields`). */
   ignoreFields?: readonly string[];
+  /**
+   * SHA-256 to use (default: the synchronous pure-TypeScript one, which runs everywhere). Node callers
+   * hashing thousands of events can pass node:crypto's, e.g. (b) => createHash('sha256').update(b).digest().
+   */
+  sha256?: (data: Uint8Array) => Uint8Array;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -72,24 +98,10 @@ function cmpStr(a: string, b: string): number {
   return a.length - b.length;
 }
 
-function cmpNode(a: Node, b: Node): number {
-  return cmpStr(a.name, b.name) || cmpStr(a.text, b.text) || cmpItems(a.children, b.children);
-}
-
-function cmpItems(a: Item[], b: Item[]): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (isNode(x) && isNode(y)) {
-      const c = cmpNode(x, y);
-      if (c !== 0) return c;
-    }
-  }
-  return a.length - b.length;
-}
-
-const sortStrings = (values: string[]): string[] => values.sort(cmpStr);
+const NON_BMP_ORDER = /[\uD800-\uFFFF]/;
+/** Sorts in Python's order; the engine's (faster) UTF-16 order is the same unless a value has U+D800..U+FFFF. */
+const sortStrings = (values: string[]): string[] =>
+  values.length < 2 ? values : values.some((v) => NON_BMP_ORDER.test(v)) ? values.sort(cmpStr) : values.sort();
 
 // ---------------------------------------------------------------------------------------------------------------
 // Value canonicalisation
@@ -148,9 +160,8 @@ function canonicalTime(text: string): string {
   if (rest > 500 || (rest === 500 && ms % 2 === 1)) ms += 1;
   // Without a zone the reference uses its machine's zone; UTC here (a deterministic choice).
   const offsetMin = m[9] === undefined ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11] ?? 0));
-  const date = new Date(0);
-  date.setUTCFullYear(y, mo - 1, d);
-  date.setUTCHours(h, mi - offsetMin, s, ms);
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi - offsetMin, s, ms));
+  if (y < 100) date.setUTCFullYear(date.getUTCFullYear() - 1900); // Date.UTC reads 0..99 as 1900..1999
   const iso = date.toISOString();
   return iso.length === 24 ? iso : text;
 }
@@ -158,34 +169,22 @@ function canonicalTime(text: string): string {
 // ---------------------------------------------------------------------------------------------------------------
 // JSON-LD bare names: `shipping` in bizStep means https://ref.gs1.org/cbv/BizStep-shipping (EPCIS 2.0 context).
 
-const BIZSTEPS =
-  'accepting arriving assembling collecting commissioning consigning creating_class_instance cycle_counting decommissioning departing destroying disassembling dispensing encoding entering_exiting holding inspecting installing killing loading other packing picking receiving removing repackaging repairing replacing reserving retail_selling sampling sensor_reporting shipping staging_outbound stock_taking stocking storing transporting unloading unpacking void_shipping';
-const DISPOSITIONS =
-  'active available completeness_verified completeness_inferred conformant container_closed container_open damaged destroyed dispensed disposed encoded expired in_progress in_transit inactive mismatch_instance mismatch_class mismatch_quantity needs_replacement no_pedigree_match non_conformant non_sellable_other partially_dispensed recalled reserved retail_sold returned sellable_accessible sellable_not_accessible stolen unavailable unknown';
-const BTTS = 'bol cert desadv inv pedigree po poc prodorder recadv rma testprd testres upevt';
-const SDTS = 'owning_party possessing_party location';
-const ERS = 'did_not_occur incorrect_data';
-const MEASUREMENTS =
-  'AbsoluteHumidity AbsorbedDose AbsorbedDoseRate Acceleration Radioactivity Altitude AmountOfSubstance AmountOfSubstancePerUnitVolume Angle AngularAcceleration AngularMomentum AngularVelocity Area Capacitance Conductance Conductivity Count Density Dimensionless DoseEquivalent DoseEquivalentRate DynamicViscosity ElectricCharge ElectricCurrent ElectricCurrentDensity ElectricFieldStrength Energy Exposure Force Frequency Illuminance Inductance Irradiance KinematicViscosity Length LinearMomentum Luminance LuminousFlux LuminousIntensity MagneticFlux MagneticFluxDensity MagneticVectorPotential Mass MassConcentration MassFlowRate MassPerAreaTime MemoryCapacity MolalityOfSolute MolarEnergy MolarMass MolarVolume Power Pressure RadiantFlux RadiantIntensity RelativeHumidity Resistance Resistivity SolidAngle SpecificVolume Speed SurfaceDensity SurfaceTension Temperature Time Torque Voltage Volume VolumeFlowRate VolumeFraction VolumetricFlux Wavenumber';
-const COMPONENTS =
-  'x y z axial_distance azimuth height spherical_radius polar_angle elevation_angle easting northing latitude longitude altitude';
+const CBV = CBV_WEB_PREFIX;
+const GS1_VOC = GS1_VOC_PREFIX;
+const table = (words: readonly string[], base: string): Map<string, string> => new Map(words.map((w) => [w, base + w]));
 
-const CBV = 'https://ref.gs1.org/cbv/';
-const GS1_VOC = 'https://gs1.org/voc/';
-const table = (words: string, base: string): Map<string, string> => new Map(words.split(' ').map((w) => [w, base + w]));
-
-/** The bare names the EPCIS 2.0 JSON-LD context defines, per (scope, field). */
-const VOCAB: Record<string, Map<string, string>> = {
-  'event.bizStep': table(BIZSTEPS, `${CBV}BizStep-`),
+/** The bare names the EPCIS 2.0 JSON-LD context defines, per `scope.field`. */
+const VOCAB_FLAT: Record<string, Map<string, string>> = {
+  'event.bizStep': table(BIZ_STEPS, `${CBV}BizStep-`),
   'event.disposition': table(DISPOSITIONS, `${CBV}Disp-`),
   'persistentDisposition.set': table(DISPOSITIONS, `${CBV}Disp-`),
   'persistentDisposition.unset': table(DISPOSITIONS, `${CBV}Disp-`),
-  'bizTransactionList.type': table(BTTS, `${CBV}BTT-`),
-  'sourceList.type': table(SDTS, `${CBV}SDT-`),
-  'destinationList.type': table(SDTS, `${CBV}SDT-`),
-  'errorDeclaration.reason': table(ERS, `${CBV}ER-`),
-  'sensorReport.type': table(MEASUREMENTS, GS1_VOC),
-  'sensorReport.exception': table('ALARM_CONDITION ERROR_CONDITION', GS1_VOC),
+  'bizTransactionList.type': table(BIZ_TRANSACTION_TYPES, `${CBV}BTT-`),
+  'sourceList.type': table(SOURCE_DESTINATION_TYPES, `${CBV}SDT-`),
+  'destinationList.type': table(SOURCE_DESTINATION_TYPES, `${CBV}SDT-`),
+  'errorDeclaration.reason': table(ERROR_REASONS, `${CBV}ER-`),
+  'sensorReport.type': table(MEASUREMENT_TYPES, GS1_VOC),
+  'sensorReport.exception': table(SENSOR_ALERT_TYPES, GS1_VOC),
   'sensorReport.component': table(COMPONENTS, `${CBV}Comp-`),
 };
 /** Fields whose values are IRIs in the EPCIS context (compact IRIs such as `cbv:…` expand there). */
@@ -201,7 +200,7 @@ const KNOWN_TERMS = new Set(
   ),
 );
 /** Child scopes: the scope a field's value (object or array of objects) is read in. */
-const CHILD_SCOPE: Record<string, string> = {
+const CHILD_SCOPE_FLAT: Record<string, string> = {
   'event.persistentDisposition': 'persistentDisposition',
   'event.bizTransactionList': 'bizTransactionList',
   'event.sourceList': 'sourceList',
@@ -211,6 +210,20 @@ const CHILD_SCOPE: Record<string, string> = {
   'sensorElement.sensorReport': 'sensorReport',
   'sensorElement.sensorMetadata': 'sensorMetadata',
 };
+
+/** scope -> field -> value: nested maps, so a look-up builds no `scope.field` string per value. */
+function nest<T>(flat: Record<string, T>): Map<string, Map<string, T>> {
+  const out = new Map<string, Map<string, T>>();
+  for (const [k, v] of Object.entries(flat)) {
+    const [scope = '', field = ''] = k.split('.');
+    const inner = out.get(scope) ?? new Map<string, T>();
+    inner.set(field, v);
+    out.set(scope, inner);
+  }
+  return out;
+}
+const VOCAB = nest(VOCAB_FLAT);
+const CHILD_SCOPE = nest(CHILD_SCOPE_FLAT);
 
 const WEB_VOCAB_PREFIXES = ['https://ref.gs1.org/cbv', 'https://gs1.org/voc'];
 
@@ -229,52 +242,56 @@ function expandCurie(value: string, prefixes: Map<string, string>): string | und
  */
 function expandedWebVocabulary(event: unknown, prefixes: Map<string, string>, docTerms: Set<string>): Set<string> {
   const found = new Set<string>();
-  const visit = (value: unknown, scope: string, field: string): void => {
+  const visit = (value: unknown, scope: string, field: string, depth: number): void => {
+    if (depth > MAX_DEPTH) throw tooDeep();
     if (typeof value === 'string') {
-      const vocab = VOCAB[`${scope}.${field}`];
+      const vocab = VOCAB.get(scope)?.get(field);
       let expanded: string | undefined = vocab?.get(value);
-      if (expanded === undefined && (vocab !== undefined || IRI_FIELDS.has(field))) {
+      if (expanded === undefined && value.includes(':') && (vocab !== undefined || IRI_FIELDS.has(field))) {
         expanded = expandCurie(value, prefixes);
       }
       const full = expanded ?? value;
-      if (WEB_VOCAB_PREFIXES.some((p) => full.startsWith(p))) found.add(full);
+      if (full.charCodeAt(0) === 104 /* h */ && WEB_VOCAB_PREFIXES.some((p) => full.startsWith(p))) found.add(full);
       return;
     }
     if (Array.isArray(value)) {
-      for (const v of value) visit(v, scope, field);
+      for (const v of value) visit(v, scope, field, depth + 1);
       return;
     }
     if (value !== null && typeof value === 'object') {
-      const inner = CHILD_SCOPE[`${scope}.${field}`] ?? (scope === '' ? 'event' : 'other');
-      for (const [k, v] of Object.entries(value)) {
+      const inner = CHILD_SCOPE.get(scope)?.get(field) ?? (scope === '' ? 'event' : 'other');
+      const obj = value as Record<string, unknown>;
+      for (const k in obj) {
+        if (!Object.hasOwn(obj, k)) continue;
         if (!k.includes(':') && !k.startsWith('@') && !KNOWN_TERMS.has(k) && !docTerms.has(k)) continue;
-        visit(v, inner, k);
+        visit(obj[k], inner, k, depth + 1);
       }
     }
   };
-  visit(event, '', '');
+  visit(event, '', '', 0);
   return found;
 }
 
-function replaceBareNames(value: unknown, expanded: Set<string>): unknown {
-  if (typeof value === 'string') {
-    let match: string | undefined;
-    let count = 0;
-    for (const e of expanded) {
-      if (e.endsWith(`-${value}`) || e.endsWith(`/${value}`)) {
-        match = e;
-        count++;
+/** The replacement of one string value (see expandedWebVocabulary), applied while the tree is built. */
+function bareNameReplacer(expanded: Set<string>): (value: string) => string {
+  if (expanded.size === 0) return (value) => value;
+  const memo = new Map<string, string>();
+  return (value) => {
+    let out = memo.get(value);
+    if (out === undefined) {
+      let count = 0;
+      out = value;
+      for (const e of expanded) {
+        if (e.endsWith(`-${value}`) || e.endsWith(`/${value}`)) {
+          out = e;
+          count++;
+        }
       }
+      if (count !== 1) out = value;
+      memo.set(value, out);
     }
-    return count === 1 ? match : value;
-  }
-  if (Array.isArray(value)) return value.map((v) => replaceBareNames(v, expanded));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = replaceBareNames(v, expanded);
     return out;
-  }
-  return value;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -296,7 +313,17 @@ function pyStr(value: unknown): string {
 }
 
 class TreeBuilder {
-  constructor(private readonly namespaces: Map<string, string>) {}
+  private ownNamespaces = false;
+
+  constructor(
+    private namespaces: Map<string, string>,
+    private readonly bare: (value: string) => string,
+  ) {}
+
+  /** Python's str() of a JSON scalar after the bare-name replacement (strings only). */
+  private scalar(value: unknown): string {
+    return typeof value === 'string' ? this.bare(value) : pyStr(value);
+  }
 
   /** `example:field` -> `{http://ns.example.com/epcis/}field` for keys, `http://ns.example.com/epcis/field` for values. */
   private expandPrefix(text: string, isValue: boolean): string {
@@ -307,27 +334,33 @@ class TreeBuilder {
     return (isValue ? ns : `{${ns}}`) + text.slice(colon + 1);
   }
 
-  build(json: unknown, ignore: readonly string[] = []): Node {
+  build(json: unknown, ignore: readonly string[] = [], depth = 0): Node {
+    if (depth > MAX_DEPTH) throw tooDeep();
     if (Array.isArray(json)) {
-      const node: Node = { name: '', text: '', children: json.map((c) => this.build(c)) };
-      if (!UNORDERED_MARKERS.some((m) => json.includes(m))) node.children.sort(cmpItemsOne);
-      return node;
+      // The reference sorts a list's (and an object's) children here unless they hold a bizTransaction, source
+      // or destination; every later step that could see that order sorts its output (or picks by name), so
+      // the sort is left out: same result, less work.
+      return { name: '', text: '', children: json.map((c) => this.build(c, [], depth + 1)) };
     }
     if (json !== null && typeof json === 'object') {
       const obj = json as Record<string, unknown>;
       const node: Node = {
-        name: 'type' in obj ? pyStr(obj.type) : '',
-        text: '#text' in obj ? pyStr(obj['#text']) : '',
+        name: 'type' in obj ? this.scalar(obj.type) : '',
+        text: '#text' in obj ? this.scalar(obj['#text']) : '',
         children: [],
       };
       for (const [rawKey, val] of Object.entries(obj)) {
         if (SKIPPED_KEYS.has(rawKey) || ignore.includes(rawKey)) continue;
         if (rawKey.startsWith('@xmlns')) {
-          this.namespaces.set(rawKey.slice(7), pyStr(val));
+          if (!this.ownNamespaces) {
+            this.namespaces = new Map(this.namespaces); // the context's map is shared: copy before adding
+            this.ownNamespaces = true;
+          }
+          this.namespaces.set(rawKey.slice(7), this.scalar(val));
           node.name = this.expandPrefix(node.name, false);
           continue;
         }
-        const child = this.build(val);
+        const child = this.build(val, [], depth + 1);
         const key = this.expandPrefix(rawKey, false);
         if (Array.isArray(val)) {
           for (const el of child.children as Node[])
@@ -336,15 +369,14 @@ class TreeBuilder {
           node.children.push({ name: key, text: child.text, children: child.children });
         }
       }
-      if (!UNORDERED_MARKERS.some((m) => m in obj)) node.children.sort(cmpItemsOne);
       return node;
     }
-    return { name: '', text: pyStr(typeof json === 'string' ? this.expandPrefix(json, true) : json), children: [] };
+    return {
+      name: '',
+      text: typeof json === 'string' ? this.expandPrefix(this.bare(json), true) : pyStr(json),
+      children: [],
+    };
   }
-}
-
-function cmpItemsOne(a: Item, b: Item): number {
-  return isNode(a) && isNode(b) ? cmpNode(a, b) : 0;
 }
 
 const PAIR_LISTS = new Set(['sourceList', 'destinationList', 'bizTransactionList']);
@@ -532,20 +564,35 @@ function childPart(child: Node, subOrder: Order | null): string {
 /** Parts of the fields the order names, consuming them from `list` (what is left is hashed generically). */
 function orderedPart(list: Item[], order: Order): string {
   const ext = takeUserExtensions(list);
+  const byName = new Map<string, Node[]>();
+  for (const x of list) {
+    if (!isNode(x)) continue;
+    const same = byName.get(x.name);
+    if (same) same.push(x);
+    else byName.set(x.name, [x]);
+  }
   let pre = '';
+  let consumed = false;
   for (const [name, subOrder] of order) {
-    const matching = list.filter((x): x is Node => isNode(x) && x.name === name);
-    const values: string[] = [];
+    const matching = byName.get(name);
+    if (matching === undefined) continue;
+    let values: string[] = [];
     for (const child of matching) {
       const part = childPart(child, subOrder);
       if (part) values.push(part);
-      if (child.children.length === 0) list.splice(list.indexOf(child), 1);
+      if (child.children.length === 0) {
+        (child as Node & { consumed?: boolean }).consumed = true;
+        consumed = true;
+      }
     }
-    sortStrings(values);
-    if (values.join('')) {
-      if (pre) values.unshift(pre);
-      pre = values.join('');
-    }
+    values = sortStrings(values);
+    const joined = values.join('');
+    if (joined) pre += joined;
+  }
+  if (consumed) {
+    let w = 0;
+    for (const x of list) if (!(x as Node & { consumed?: boolean }).consumed) list[w++] = x;
+    list.length = w;
   }
   if (ext.length > 0) pre += genericPart(ext);
   return pre;
@@ -578,7 +625,20 @@ interface ContextInfo {
   terms: Set<string>;
 }
 
+/** A document's events share its @context object: read it once (the tree builder copies before it adds). */
+const contextCache = new WeakMap<object, ContextInfo>();
+
 function readContext(context: JsonLdContext): ContextInfo {
+  if (context === null || typeof context !== 'object') return parseContext(context);
+  let info = contextCache.get(context);
+  if (info === undefined) {
+    info = parseContext(context);
+    contextCache.set(context, info);
+  }
+  return info;
+}
+
+function parseContext(context: JsonLdContext): ContextInfo {
   const namespaces = new Map<string, string>();
   const prefixes = new Map<string, string>([
     ['cbv', CBV],
@@ -618,13 +678,14 @@ export function eventHashPreImage(
 ): string {
   const ctx = readContext(context);
   const expanded = expandedWebVocabulary(event, ctx.prefixes, ctx.terms);
-  const json = expanded.size > 0 ? replaceBareNames(event, expanded) : event;
-  const tree = toXmlModel(new TreeBuilder(ctx.namespaces).build(json, options.ignoreFields ?? []));
+  const builder = new TreeBuilder(ctx.namespaces, bareNameReplacer(expanded));
+  const tree = toXmlModel(builder.build(event, options.ignoreFields ?? []));
   const ordered = orderedPart(tree.children, ORDER);
   const rest = tree.children.filter((c) => !isNode(c) || !NOT_HASHED.has(c.name));
   return `eventType=${tree.name}${ordered}${rest.length > 0 ? genericPart(rest) : ''}`;
 }
 
+const ENCODER = new TextEncoder();
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** `ni:///sha-256;<hex>?ver=CBV2.0` (RFC 6920 named information) of the event's pre-image. */
@@ -633,7 +694,7 @@ export function epcisEventHash(
   context?: JsonLdContext,
   options: EventHashOptions = {},
 ): string {
-  const digest = sha256Sync(new TextEncoder().encode(eventHashPreImage(event, context, options)));
+  const digest = (options.sha256 ?? sha256Sync)(ENCODER.encode(eventHashPreImage(event, context, options)));
   let hex = '';
   for (const b of digest) hex += HEX[b];
   return `ni:///sha-256;${hex}?ver=CBV2.0`;

@@ -23,6 +23,23 @@ export interface BundleEvent {
   readonly proof: { readonly position: 'left' | 'right'; readonly hash: string }[];
 }
 
+/**
+ * An EPCIS event with what proves it: the signed message (shared/src/proof/epcis-message.ts), its signer's
+ * certificate and signature, and the Merkle path of its leaf to its batch's anchored root. A device-derived
+ * event's source device messages are in the bundle's `events`, checked like every device message.
+ */
+export interface BundleEpcisEvent {
+  /** The exact canonical JSON signed and hashed into the leaf. */
+  readonly message: string;
+  /** ECDSA P-256 over SHA-256(message), DER, base64. */
+  readonly signature: string;
+  /** The signer's X.509 certificate (PEM), issued by the CA of the message's `signer.mspId`. */
+  readonly signerCertificate: string;
+  readonly leafHash: string;
+  readonly batchId: string;
+  readonly proof: { readonly position: 'left' | 'right'; readonly hash: string }[];
+}
+
 export interface BundleAnchor {
   readonly batchId: string;
   readonly factoryMspId: string;
@@ -67,6 +84,7 @@ export interface ProofBundleV2 {
   readonly version: 2;
   /** When the bundle was assembled: informational, covered by nothing (see the verifier). */
   readonly generatedAt: string;
+  /** Null in a bundle that proves EPCIS events only (a shipment's event need not belong to a work order). */
   readonly workOrder: {
     readonly id: string;
     readonly orderId: string;
@@ -78,9 +96,11 @@ export interface ProofBundleV2 {
     readonly ledger: { readonly txId: string; readonly blockNumber: number } | null;
     /** The transactions that wrote the record up to `ledger.txId` (commit, acceptance), revision 1, 2, … */
     readonly ledgerTxIds: string[];
-  };
+  } | null;
   /** Full events with Merkle paths: a page, one batch, or a sample; a summary bundle may hold none. */
   readonly events: BundleEvent[];
+  /** EPCIS events with their proofs (absent in work-order bundles made before EPCIS, and in those without any). */
+  readonly epcisEvents?: BundleEpcisEvent[];
   readonly anchors: Readonly<Record<string, BundleAnchor>>;
   readonly devices: Readonly<Record<string, BundleDevice>>;
   readonly transactions: Readonly<Record<string, BundleTransaction>>;

@@ -36,7 +36,8 @@ export function checkAnchor(
   a: BundleAnchor,
   proven: ReadonlyMap<string, ProvenTransaction>,
   blockHashes: ReadonlyMap<number, string>,
-  factoryMspId: string | undefined,
+  /** The orgs whose batches this bundle may rely on: the work order's factory, the owners of its EPCIS events. */
+  owners: ReadonlySet<string>,
 ): void {
   const tx = proven.get(a.txId);
   if (!tx) throw new ProofError('anchor transaction not proven');
@@ -55,7 +56,7 @@ export function checkAnchor(
   ) {
     throw new ProofError('differs from the anchor record the ledger holds');
   }
-  if (a.factoryMspId !== factoryMspId) throw new ProofError('anchored for another factory');
+  if (!owners.has(a.factoryMspId)) throw new ProofError('anchored for another org');
 }
 
 export async function checkDevice(

@@ -13,13 +13,20 @@
  *   the records those transactions wrote, field by field;
  * - every event: canonical, its leaf hash, a Merkle path to its proven
  *   anchor's root, the device's signature with the key in force at the event's
- *   time, the device certified then, the work order and factory.
+ *   time, the device certified then, the work order and factory;
+ * - every EPCIS event: its leaf, its Merkle path to an anchor of its owner,
+ *   its signer's certificate chained to the pinned CA of the signing org and
+ *   the signature over the message, its CBV 2.0 event hash recomputed from the
+ *   event, and for a device-derived event every source device message proven.
  *
  * VERIFIED (valid) only when every check passes; the checks say what was not proven.
  */
 import { canonicalJson } from '../canonical.js';
+import { epcisEventHash } from '../epcis/event-hash.js';
+import { Orgs } from '../orgs.js';
 import type { BundleDeviceState, BundleVerification, ProofBundleV2, ProofCheck } from './bundle.js';
-import { concat, fromBase64Url, fromHex, pemToDer, toHex, utf8 } from './bytes.js';
+import { concat, fromBase64, fromBase64Url, fromHex, pemToDer, toHex, utf8 } from './bytes.js';
+import { type EpcisSignedMessage, parseEpcisMessage } from './epcis-message.js';
 import {
   type BlockProof,
   learnKeyPolicies,
@@ -34,7 +41,7 @@ import {
 import { formatPolicy, type Policy, parsePolicy } from './policy.js';
 import { checkAnchor, checkDevice, Keys } from './records.js';
 import { sha256Sync } from './sha256.js';
-import { parseSpki, verifyRaw } from './x509.js';
+import { parseSpki, verifyDer, verifyRaw } from './x509.js';
 
 export interface VerifyBundleOptions {
   /** Pinned trust; without it nothing can be proven, and the result says so. */
@@ -227,10 +234,12 @@ export async function verifyBundle(
     return done();
   }
   const isRecord = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
-  const missing = (['anchors', 'devices', 'transactions', 'blocks', 'caCertificates', 'workOrder'] as const).filter(
+  const missing: string[] = (['anchors', 'devices', 'transactions', 'blocks', 'caCertificates'] as const).filter(
     (k) => !isRecord(bundle[k]),
   );
-  if (!Array.isArray(bundle.events)) missing.push('events' as never);
+  if (bundle.workOrder !== null && !isRecord(bundle.workOrder)) missing.push('workOrder');
+  if (!Array.isArray(bundle.events)) missing.push('events');
+  if (bundle.epcisEvents !== undefined && !Array.isArray(bundle.epcisEvents)) missing.push('epcisEvents');
   if (missing.length > 0) {
     checks.push({ name: 'format', ok: false, detail: `missing or malformed: ${missing.join(', ')}` });
     return done();
@@ -238,6 +247,25 @@ export async function verifyBundle(
   const mismatch = sameTrust(bundle, trust);
   checks.push({ name: 'format', ok: !mismatch, detail: mismatch ?? 'version 2; CAs and policy as pinned' });
   const ids = new TrustedIdentities(trust);
+
+  // EPCIS messages are read first: their owners are the orgs whose anchors the bundle may rely on.
+  const epcisList = Array.isArray(bundle.epcisEvents) ? bundle.epcisEvents : [];
+  const epcisParsed: (EpcisSignedMessage | Error)[] = epcisList.map((e) => {
+    try {
+      return parseEpcisMessage(String(e?.message));
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
+    }
+  });
+  const owners = new Set<string>();
+  if (bundle.workOrder) owners.add(bundle.workOrder.factoryMspId);
+  /** Device leaf → the owner of the EPCIS event that names it as a source. */
+  const sourceOwner = new Map<string, string>();
+  for (const m of epcisParsed) {
+    if (m instanceof Error) continue;
+    owners.add(m.ownerMspId);
+    for (const leaf of m.sourceLeaves ?? []) sourceOwner.set(leaf, m.ownerMspId);
+  }
 
   // Blocks.
   const blockHashes = new Map<number, string>();
@@ -280,7 +308,17 @@ export async function verifyBundle(
 
   // The work order.
   const wo = bundle.workOrder;
-  {
+  if (!wo) {
+    checks.push(
+      epcisList.length > 0
+        ? { name: 'work order on the ledger', ok: true, detail: 'none named: the bundle proves EPCIS events only' }
+        : {
+            name: 'work order on the ledger',
+            ok: false,
+            detail: 'the bundle names no work order and holds no EPCIS events',
+          },
+    );
+  } else {
     let detail = '';
     try {
       if (!wo?.ledger) throw new ProofError('the work order is not on the ledger');
@@ -317,13 +355,13 @@ export async function verifyBundle(
   const anchorTally = new Tally();
   for (const [batchId, a] of anchors) {
     try {
-      checkAnchor(batchId, a, proven, blockHashes, wo?.factoryMspId);
+      checkAnchor(batchId, a, proven, blockHashes, owners);
       provenAnchors.add(batchId);
       const anchorTx = proven.get(a.txId);
       if (anchorTx) anchorTimes.set(batchId, anchorTx.timestampMs);
       anchorTally.ok++;
       totals.batches++;
-      const t = a.totals?.[wo.id];
+      const t = wo ? a.totals?.[wo.id] : undefined;
       if (!a.totals) totals.batchesWithoutTotals++;
       else if (t) {
         totals.events += t.events;
@@ -361,7 +399,10 @@ export async function verifyBundle(
   const belongs = new Tally();
   const seen = new Set<string>();
   const spkis = new Map<string, ReturnType<typeof parseSpki>>();
+  /** Device leaves whose every check passed: what a device-derived EPCIS event may name as its sources. */
+  const provenLeaves = new Set<string>();
   for (const [i, e] of events.entries()) {
+    let good = true;
     let label = `event ${i}`;
     let body: Body | undefined;
     try {
@@ -374,14 +415,21 @@ export async function verifyBundle(
     }
     const leaf = await leafHash(String(e.message));
     if (toHex(leaf) === e.leafHash) leaves.ok++;
-    else leaves.fail(label);
+    else {
+      leaves.fail(label);
+      good = false;
+    }
     try {
       const anchor = bundle.anchors?.[e.batchId];
       if (!anchor || !provenAnchors.has(e.batchId)) throw new Error('batch not proven');
       if ((await merkleRoot(leaf, e.proof)) === anchor.merkleRoot) paths.ok++;
-      else paths.fail(label);
+      else {
+        paths.fail(label);
+        good = false;
+      }
     } catch (err) {
       paths.fail(`${label} (${errText(err)})`);
+      good = false;
     }
     const states = body ? deviceStates.get(body.deviceId) : undefined;
     if (!body || !states) {
@@ -398,17 +446,31 @@ export async function verifyBundle(
         spkis.set(pem, key);
       }
       if (await verifyRaw(key, utf8(e.message), fromBase64Url(e.sig))) signatures.ok++;
-      else signatures.fail(label);
+      else {
+        signatures.fail(label);
+        good = false;
+      }
     } catch (err) {
       signatures.fail(`${label} (${errText(err)})`);
+      good = false;
     }
     const anchoredAt = anchorTimes.get(e.batchId);
     const late = anchoredAt === undefined ? 'anchor time not proven' : timeProblem(states, t, anchoredAt, timeRules);
     if (certifiedAt(states, t) && late === undefined) certified.ok++;
-    else certified.fail(late ? `${label} (${late})` : label);
+    else {
+      certified.fail(late ? `${label} (${late})` : label);
+      good = false;
+    }
     const device = bundle.devices?.[body.deviceId];
-    if (body.data.workOrderId === wo?.id && device?.factoryMspId === wo?.factoryMspId) belongs.ok++;
+    const factory = device?.factoryMspId;
+    // The batch a device message is proven in is its own factory's, whatever other anchors the bundle holds.
+    const inOwnBatch = factory !== undefined && bundle.anchors?.[e.batchId]?.factoryMspId === factory;
+    const mine = wo
+      ? body.data.workOrderId === wo.id && factory === wo.factoryMspId
+      : factory !== undefined && sourceOwner.get(e.leafHash) === factory;
+    if (mine && inOwnBatch) belongs.ok++;
     else belongs.fail(label);
+    if (good) provenLeaves.add(e.leafHash);
   }
   const n = events.length;
   if (n > 0) {
@@ -416,13 +478,25 @@ export async function verifyBundle(
     checks.push(paths.check('Merkle paths reach proven anchored roots', n));
     checks.push(signatures.check('device signatures with the ledger key in force', n));
     checks.push(certified.check('device certified at event time, and the time consistent with its anchor', n));
-    checks.push(belongs.check('events belong to this work order and factory', n));
+    checks.push(
+      belongs.check(
+        wo
+          ? 'events belong to this work order and factory'
+          : "events are sources of this bundle's EPCIS events, from their owner's devices",
+        n,
+      ),
+    );
   }
-  checks.push({
-    name: 'totals',
-    ok: true,
-    detail: `${totals.units} units, ${totals.events} events, QC ${totals.qcPass} passed / ${totals.qcFail} failed in ${totals.batches - totals.batchesWithoutTotals} batches with committed totals${totals.batchesWithoutTotals ? `; ${totals.batchesWithoutTotals} older batches carry no totals (their events are counted only if the bundle holds them)` : ''}; ${n} full events checked`,
-  });
+  if (epcisList.length > 0) {
+    for (const c of await checkEpcisEvents(bundle, epcisParsed, ids, provenAnchors, provenLeaves)) checks.push(c);
+  }
+  if (wo) {
+    checks.push({
+      name: 'totals',
+      ok: true,
+      detail: `${totals.units} units, ${totals.events} events, QC ${totals.qcPass} passed / ${totals.qcFail} failed in ${totals.batches - totals.batchesWithoutTotals} batches with committed totals${totals.batchesWithoutTotals ? `; ${totals.batchesWithoutTotals} older batches carry no totals (their events are counted only if the bundle holds them)` : ''}; ${n} full events checked`,
+    });
+  }
   checks.push(
     bundle.publicCheckpoint === undefined
       ? { name: 'public-checkpoint', ok: true, detail: 'not present (the bundle claims none)' }
@@ -433,4 +507,109 @@ export async function verifyBundle(
         },
   );
   return done();
+}
+
+/**
+ * The EPCIS events of a bundle, each check on its own line: leaf, Merkle path to an anchor of the event's owner,
+ * the signer's certificate chained to the pinned CA of the signing org (the owner itself, or the platform for an
+ * event it derived from device messages), the signature over the message, the CBV 2.0 event hash recomputed from
+ * the event, and every source device message of a device-derived event proven in the bundle's `events`.
+ */
+async function checkEpcisEvents(
+  bundle: ProofBundleV2,
+  parsed: readonly (EpcisSignedMessage | Error)[],
+  ids: TrustedIdentities,
+  provenAnchors: ReadonlySet<string>,
+  provenLeaves: ReadonlySet<string>,
+): Promise<ProofCheck[]> {
+  const list = bundle.epcisEvents ?? [];
+  const leaves = new Tally();
+  const paths = new Tally();
+  const certs = new Tally();
+  const sigs = new Tally();
+  const hashes = new Tally();
+  const sources = new Tally();
+  let derived = 0;
+  const seen = new Set<string>();
+  for (const [i, e] of list.entries()) {
+    const m = parsed[i];
+    let label = `EPCIS event ${i}`;
+    if (m instanceof Error || m === undefined) label = `${label} (${m?.message ?? 'missing'})`;
+    else {
+      label = m.eventID;
+      if (seen.has(`${m.eventID} ${m.event.errorDeclaration === undefined ? 'E' : 'D'}`)) label += ' (duplicate)';
+      seen.add(`${m.eventID} ${m.event.errorDeclaration === undefined ? 'E' : 'D'}`);
+    }
+    const message = String(e?.message);
+    const leaf = await leafHash(message);
+    if (toHex(leaf) === e?.leafHash) leaves.ok++;
+    else leaves.fail(label);
+    try {
+      const anchor = bundle.anchors?.[e.batchId];
+      if (!anchor || !provenAnchors.has(e.batchId)) throw new Error('batch not proven');
+      if (!(m instanceof Error) && m && anchor.factoryMspId !== m.ownerMspId) {
+        throw new Error(`anchored by ${anchor.factoryMspId}, not by its owner ${m.ownerMspId}`);
+      }
+      if ((await merkleRoot(leaf, e.proof)) === anchor.merkleRoot) paths.ok++;
+      else paths.fail(label);
+    } catch (err) {
+      paths.fail(`${label} (${errText(err)})`);
+    }
+    if (m instanceof Error || m === undefined) {
+      for (const t of [certs, sigs, hashes]) t.fail(label);
+      continue;
+    }
+    const sourceLeaves = m.sourceLeaves ?? [];
+    try {
+      // Who may sign: the owner's own users, or the platform for an event it derived from device messages.
+      const signerMay =
+        m.signer.mspId === m.ownerMspId || (m.signer.mspId === Orgs.platform && sourceLeaves.length > 0);
+      if (!signerMay) throw new Error(`${m.signer.mspId} may not sign ${m.ownerMspId}'s events`);
+      const at = Date.parse(m.recordTime);
+      if (Number.isNaN(at)) throw new Error('recordTime is not a time');
+      const cert = await ids.certificate(m.signer.mspId, String(e.signerCertificate), at);
+      certs.ok++;
+      try {
+        if (await verifyDer(cert.publicKey, utf8(message), fromBase64(String(e.signature)))) sigs.ok++;
+        else sigs.fail(label);
+      } catch (err) {
+        sigs.fail(`${label} (${errText(err)})`);
+      }
+    } catch (err) {
+      certs.fail(`${label} (${errText(err)})`);
+      sigs.fail(`${label} (certificate not trusted)`);
+    }
+    try {
+      const recomputed = epcisEventHash(m.event as Record<string, unknown>, m.context);
+      if (recomputed !== m.eventHash) throw new Error(`hash recomputes to ${recomputed}`);
+      if (m.eventIdFrom === 'hash' && m.eventID !== m.eventHash) throw new Error('eventID is not its hash');
+      hashes.ok++;
+    } catch (err) {
+      hashes.fail(`${label} (${errText(err)})`);
+    }
+    if (sourceLeaves.length > 0) {
+      derived++;
+      const unproven = sourceLeaves.filter((l) => !provenLeaves.has(l));
+      if (unproven.length === 0) sources.ok++;
+      else sources.fail(`${label} (${unproven.length} of ${sourceLeaves.length} source messages not proven)`);
+    }
+  }
+  const n = list.length;
+  return [
+    leaves.check('EPCIS leaf hashes recompute from the signed messages', n),
+    paths.check("EPCIS Merkle paths reach proven anchored roots of the events' owners", n),
+    certs.check('EPCIS signer certificates chain to the pinned CA of the signing org', n),
+    sigs.check('EPCIS signatures over the messages verify', n),
+    hashes.check('EPCIS event hashes recompute from the events (CBV 2.0) and match their eventIDs', n),
+    derived > 0
+      ? sources.check(
+          'device-derived EPCIS events: every source device message proven, certified at event time',
+          derived,
+        )
+      : {
+          name: 'device-derived EPCIS events: every source device message proven, certified at event time',
+          ok: true,
+          detail: 'none of the EPCIS events is device-derived',
+        },
+  ];
 }

@@ -12,11 +12,14 @@ export async function up(pgm: MigrationBuilder): Promise<void> {
     );
     CREATE INDEX epcis_events_logistics ON epcis_events (id) WHERE biz_step IN ('shipping', 'receiving');
     CREATE INDEX epcis_event_epcs_parent ON epcis_event_epcs (epc, event_pk) WHERE role = 'parent';
+    -- Which device messages already have their EPCIS events (derivation is exactly once per message).
+    CREATE INDEX epcis_events_source_leaves ON epcis_events USING gin (source_leaves) WHERE source = 'device';
   `);
 }
 
 export async function down(pgm: MigrationBuilder): Promise<void> {
   pgm.sql(`
+    DROP INDEX epcis_events_source_leaves;
     DROP INDEX epcis_event_epcs_parent;
     DROP INDEX epcis_events_logistics;
     DROP TABLE epcis_logistics_followed;
