@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { CodedError, DeviceStatuses, ErrorCodes, OrgKinds, Roles } from '@c2m/shared';
+import { CodedError, DeviceStatuses, ErrorCodes } from '@c2m/shared';
 import type pg from 'pg';
 import { visibleWorkOrdersSql } from '../auth/work-order-access.js';
 import type { AuthUser } from '../plugins/auth.js';
 import { sgtinUri } from './from-device.js';
+import { accessSql } from './query.js';
 import { keyOfCanonical, parseTraceKey, type TraceKey } from './trace-key.js';
 
 /**
@@ -116,23 +117,11 @@ export interface TraceGraph {
 }
 
 /**
- * Which events a caller may see, as SQL over `epcis_events e` (the EPCIS query's rule): the platform's
- * administrator every event, its certifier device-derived ones; a brand its products', its own and its work
- * orders'; a factory its own and its work orders'; a financier those of the work orders it may see.
+ * Which events a caller may see, as SQL over `epcis_events e`: the EPCIS query's rule itself (`accessSql` in
+ * query.ts), with the caller's MSP id bound to `mspParam`.
  */
 export function eventAccessSql(user: AuthUser, mspParam: string): string {
-  if (user.orgKind === OrgKinds.platform) {
-    if (user.role === Roles.admin) return 'TRUE';
-    if (user.role === Roles.certifier) return `e.source = 'device'`;
-    return `e.owner_msp = ${mspParam}`;
-  }
-  const workOrders = `e.work_order_id IN (SELECT w.id FROM work_orders w WHERE ${visibleWorkOrdersSql(user, () => mspParam)})`;
-  if (user.orgKind === OrgKinds.brand) {
-    return `(e.brand_msp = ${mspParam} OR e.owner_msp = ${mspParam} OR ${workOrders})`;
-  }
-  if (user.orgKind === OrgKinds.factory) return `(e.owner_msp = ${mspParam} OR ${workOrders})`;
-  if (user.orgKind === OrgKinds.finance) return workOrders;
-  return `e.owner_msp = ${mspParam}`;
+  return accessSql(user, () => mspParam);
 }
 
 export const eventProofPath = (eventID: string) => `/api/epcis/events/${encodeURIComponent(eventID)}/proof`;
