@@ -6,6 +6,9 @@ export type {
   MilestoneRecord,
   OrgRecord,
   PossessionProof,
+  RecallRecord,
+  RecallScope,
+  RecallStatus,
   StatusChange,
   WorkOrderRecord,
   WorkOrderStatus,
@@ -25,6 +28,7 @@ export { type AnchorsContract, anchorsContract } from './contracts/anchors.js';
 export type { Certification, DeviceHistoryEntry, DeviceRegistration, KeyRotation } from './contracts/devices.js';
 export { type DevicesContract, devicesContract } from './contracts/devices.js';
 export { type OrgsContract, orgsContract } from './contracts/orgs.js';
+export { type RecallOpening, type RecallsContract, recallsContract } from './contracts/recalls.js';
 export type { Committed, Paged, PageOptions } from './contracts/submit.js';
 export {
   termsHash,

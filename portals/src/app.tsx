@@ -7,13 +7,16 @@ import { useSession } from './lib/session';
 import { AllocationPage } from './pages/allocation-page';
 import { BrandPortal } from './pages/brand-portal';
 import { CertifierPortal } from './pages/certifier-portal';
+import { ConsumerPage, consumerRoute } from './pages/consumer-page';
 import { EpcisPage } from './pages/epcis-page';
 import { FactoryPortal } from './pages/factory-portal';
 import { FactoryProfilePage } from './pages/factory-profile-page';
 import { FinancierPortal } from './pages/financier-portal';
 import { ForecastPage } from './pages/forecast-page';
+import { LabelsPage } from './pages/labels-page';
 import { LoginPage } from './pages/login-page';
 import { PlatformPortal } from './pages/platform-portal';
+import { TracePage } from './pages/trace-page';
 
 const pages: Record<Portal, () => React.JSX.Element> = {
   brand: BrandPortal,
@@ -30,9 +33,9 @@ function LoggedIn() {
   // A portal's own sub-pages (only the brand's forecasts so far) are `#/{portal}/{page}`.
   const subPages: Partial<Record<string, () => React.JSX.Element>> =
     home === 'brand'
-      ? { forecast: ForecastPage, allocations: AllocationPage, events: EpcisPage }
+      ? { forecast: ForecastPage, allocations: AllocationPage, events: EpcisPage, trace: TracePage }
       : home === 'factory'
-        ? { profile: FactoryProfilePage, events: EpcisPage }
+        ? { profile: FactoryProfilePage, events: EpcisPage, labels: LabelsPage }
         : home === 'financier'
           ? { events: EpcisPage }
           : {};
@@ -80,6 +83,9 @@ function BrandNav({ current }: { current: string }) {
       <a href="#/brand/events" style={{ fontWeight: current === 'events' ? 600 : 400 }} data-testid="nav-events">
         {t('epcis.nav')}
       </a>
+      <a href="#/brand/trace" style={{ fontWeight: current === 'trace' ? 600 : 400 }} data-testid="nav-trace">
+        {t('trace.nav')}
+      </a>
     </nav>
   );
 }
@@ -96,6 +102,9 @@ function FactoryNav({ current }: { current: string }) {
       </a>
       <a href="#/factory/events" style={{ fontWeight: current === 'events' ? 600 : 400 }} data-testid="nav-events">
         {t('epcis.nav')}
+      </a>
+      <a href="#/factory/labels" style={{ fontWeight: current === 'labels' ? 600 : 400 }} data-testid="nav-labels">
+        {t('labels.nav')}
       </a>
     </nav>
   );
@@ -117,6 +126,9 @@ function FinancierNav({ current }: { current: string }) {
 
 export function App() {
   const { user } = useSession();
+  // The public product page (a consumer's QR scan), no login: a path, not a hash route.
+  const consumer = consumerRoute(window.location.pathname);
+  if (consumer) return <ConsumerPage gtin={consumer.gtin} serial={consumer.serial} />;
   if (!user) {
     return (
       <>

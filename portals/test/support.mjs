@@ -259,5 +259,5 @@ export async function startDemoPlatform({ name = 'portals' } = {}) {
     await stop().catch(() => {});
     throw err;
   }
-  return { id, base: () => ctx.base, api, token, waitFor, newPage, loginAs, shot, stop, tail };
+  return { id, name, base: () => ctx.base, api, token, waitFor, newPage, loginAs, shot, stop, tail };
 }

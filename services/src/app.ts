@@ -21,7 +21,10 @@ import gs1Routes from './routes/gs1.js';
 import healthRoutes from './routes/health.js';
 import ledgerRoutes from './routes/ledger.js';
 import orderRoutes from './routes/orders.js';
+import recallRoutes from './routes/recalls.js';
+import resolverRoutes, { publicRoutes } from './routes/resolver.js';
 import traceRoutes from './routes/trace.js';
+import traceGraphRoutes from './routes/trace-graph.js';
 import userRoutes from './routes/users.js';
 import workOrderRoutes from './routes/work-orders.js';
 
@@ -92,6 +95,8 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
   });
 
   await app.register(healthRoutes);
+  // The GS1 Digital Link resolver lives at the root, where a product's QR code points.
+  await app.register(resolverRoutes);
   await app.register(
     async (api) => {
       await api.register(authRoutes);
@@ -104,6 +109,9 @@ export async function buildApp(platform: Platform, options: BuildAppOptions = {}
       await api.register(ledgerRoutes);
       await api.register(demandRoutes);
       await api.register(gs1Routes);
+      await api.register(traceGraphRoutes);
+      await api.register(recallRoutes);
+      await api.register(publicRoutes);
       await api.register(epcisCaptureRoutes);
       await api.register(epcisProofRoutes);
       await api.register(epcisQueryRoutes);

@@ -12,10 +12,13 @@ import { createForecastPool } from './demand/forecast-pool.js';
 import { createForecastRuns } from './demand/forecast-runs.js';
 import { canonicalUri } from './epcis/canonical.js';
 import { createEpcisCapture } from './epcis/capture.js';
+import { createConsumerView } from './epcis/consumer.js';
 import { deriveFromDeviceEvents } from './epcis/from-device.js';
 import { createIdentityService } from './epcis/identity-service.js';
 import { createLogisticsFollower } from './epcis/logistics.js';
+import { createRecalls } from './epcis/recalls.js';
 import { identityEventSigner } from './epcis/signer.js';
+import { createTraceGraph } from './epcis/trace-graph.js';
 import { createDeviceBulk } from './iot/device-bulk.js';
 import { DeviceMessageRejections } from './iot/device-message.js';
 import { createDeviceRegistry } from './iot/device-registry.js';
@@ -127,6 +130,14 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
     const milestones = createMilestones({ pool, ledger: ledgerAccess });
     const gs1 = createIdentityService({ pool });
     const logistics = createLogisticsFollower({ pool, logger, record: milestones.record });
+    const traceGraph = createTraceGraph({ pool });
+    const recalls = createRecalls({ pool, traceGraph, ledger: ledgerAccess, readerUser: PLATFORM_USER });
+    const consumer = createConsumerView({
+      pool,
+      traceGraph,
+      recalls,
+      orgName: (mspId) => identity.orgs().find((o) => o.mspId === mspId)?.names,
+    });
     // Events derived from device messages are the platform's statement: signed by its service identity.
     const platformSigner = identityEventSigner(identity.userIdentity(PLATFORM_USER), PLATFORM_USER);
     const demand = createDemandService({ pool });
@@ -275,6 +286,9 @@ export async function openPlatform(config: Config, options: PlatformOptions = {}
       milestones,
       gs1,
       logistics,
+      traceGraph,
+      recalls,
+      consumer,
       factories,
       demand,
       forecastRuns,

@@ -87,6 +87,23 @@ const RULES: Record<string, string> = {
   'POST /api/proofs/verify': 'ooooooo',
   // The consortium's CAs and endorsement policy, for verifiers to pin: public by design.
   'GET /api/proofs/trust': 'ooooooo',
+  // Trace graph: what the caller may not see is not in it (404 for a start it may not see; trace-graph.test.ts).
+  'GET /api/trace/*': 'Aoooooo',
+  // Recalls: a brand opens and moves its own; readers filtered inside (recalls.test.ts).
+  'POST /api/recalls': 'AoFFFFF',
+  'GET /api/recalls': 'Aoooooo',
+  'GET /api/recalls/:recallId': 'Aoooooo',
+  'POST /api/recalls/:recallId/status': 'AoFFFFF',
+  'GET /api/recalls/:recallId/scope.csv': 'Aoooooo',
+  'GET /api/recalls/:recallId/epcis-query': 'Aoooooo',
+  // GS1 Digital Link resolver, QR codes and the consumer page's data: public by design (resolver.test.ts).
+  'GET /01/:gtin/21/:serial': 'ooooooo',
+  'GET /01/:gtin/10/:lot': 'ooooooo',
+  'GET /01/:gtin': 'ooooooo',
+  'GET /00/:sscc': 'ooooooo',
+  'GET /api/qr/*': 'ooooooo',
+  'GET /api/public/products/01/:gtin/21/:serial': 'ooooooo',
+  'GET /api/public/products/01/:gtin/21/:serial/proof': 'ooooooo',
 
   // EPCIS capture: brand and factory managers (and their org admins), each org its own jobs.
   'POST /api/epcis/capture': 'AoooFFF',
@@ -150,6 +167,7 @@ const PARAMS: Record<string, string> = {
   key: 'NONE',
   sku: 'NONE',
   username: 'nobody',
+  recallId: 'RCL-NONE',
 };
 
 /** Query strings some routes need to get past validation to their handler (where item 6's check lives). */

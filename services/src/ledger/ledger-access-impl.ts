@@ -1,5 +1,5 @@
 import type { IdentityStore } from '@c2m/identity';
-import { anchorsContract, devicesContract, orgsContract, workOrdersContract } from '@c2m/network';
+import { anchorsContract, devicesContract, orgsContract, recallsContract, workOrdersContract } from '@c2m/network';
 import { ErrorCodes, type Ledger } from '@c2m/shared';
 import type { LedgerAccess, LedgerDevice, TxRef } from './ledger-access.js';
 
@@ -110,6 +110,20 @@ export async function createLedgerAccess(
     },
     async recordMilestone(username, workOrderId, milestone, evidence) {
       return txRef(workOrdersContract(ledger, as(username)).recordMilestone(workOrderId, milestone, evidence));
+    },
+    async openRecall(username, recall) {
+      const r = await recallsContract(ledger, as(username)).openRecall(recall);
+      return { txId: r.txId, blockNumber: r.blockNumber, record: r.record };
+    },
+    async updateRecall(username, recallId, status, note) {
+      const r = await recallsContract(ledger, as(username)).updateRecall(recallId, status, note);
+      return { txId: r.txId, blockNumber: r.blockNumber, record: r.record };
+    },
+    async readRecall(username, recallId) {
+      return recallsContract(ledger, as(username)).readRecall(recallId);
+    },
+    async recallsByLot(username, gtin, lot) {
+      return recallsContract(ledger, as(username)).listByLot(gtin, lot);
     },
     async startProduction(username, workOrderId, lots) {
       return txRef(workOrdersContract(ledger, as(username)).startProduction(workOrderId, lots));

@@ -1,3 +1,4 @@
+import type { RecallOpening, RecallRecord, RecallStatus } from '@c2m/network';
 import type { Milestone } from '@c2m/shared';
 /**
  * The services' one door to the ledger. Every call names the platform user it
@@ -133,6 +134,17 @@ export interface LedgerAccess {
     },
   ): Promise<TxRef>;
   readAnchor(username: string, batchId: string): Promise<LedgerAnchor>;
+  /** By a brand user: a recall of its own work orders' lots (chaincode Recalls:OpenRecall). */
+  openRecall(username: string, recall: RecallOpening): Promise<TxRef & { record: RecallRecord }>;
+  updateRecall(
+    username: string,
+    recallId: string,
+    status: RecallStatus,
+    note: string,
+  ): Promise<TxRef & { record: RecallRecord }>;
+  readRecall(username: string, recallId: string): Promise<RecallRecord>;
+  /** The recalls the ledger holds for a lot, read as the user. */
+  recallsByLot(username: string, gtin: string, lot: string): Promise<RecallRecord[]>;
   /** The factory's anchors whose last event lies in [from, to), oldest first, asked of the chaincode as the user. */
   listAnchorsByTime(
     username: string,
