@@ -51,8 +51,8 @@ export async function seedDemoChain(p, brand) {
     },
     200_000,
   );
-  // Device-derived EPCIS events are not wired into the demo's anchorer on this branch, so the test stores them
-  // as the factory's devices would say them.
+  // The demo's own device-derived events arrive with the anchorer's cycles; the test stores a known set now,
+  // as the factory's devices would say them, so what the pages show is fixed.
   const devices = await p.api('GET', '/api/devices', { token: await p.token('platform') });
   const device = (devices.body.items ?? []).find((d) => d.factoryMspId === wo.factoryMspId)?.deviceId ?? 'demo';
   const t0 = Date.now();
