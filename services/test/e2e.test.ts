@@ -305,6 +305,14 @@ describe('walking skeleton: order to verified proof bundle', () => {
       );
       return rows[0].n === EVENTS;
     });
+    // The EPCIS events derived from those messages join the factory's next batch when theirs was full.
+    await waitFor('every batch anchored, derived EPCIS events included', async () => {
+      const { rows } = await t.platform.pool.query(
+        `SELECT (SELECT COUNT(*) FROM batches WHERE status <> 'anchored')::int
+              + (SELECT COUNT(*) FROM epcis_events WHERE batch_id IS NULL)::int AS pending`,
+      );
+      return rows[0].pending === 0;
+    });
     const wo = await request(t.app.server).get(`/api/work-orders/${workOrderId}`).set(as('financier')).expect(200);
     assert.ok(wo.body.producedUnits > 0);
     const anchors = await request(t.app.server).get('/api/anchors').set(as('financier')).expect(200);
