@@ -134,6 +134,30 @@ describe('EPCIS capture', () => {
     assert.equal(await count(t, 'epcis_events'), before);
   });
 
+  test('a private field of the c2m: namespace (a price) is refused per event and stores nothing', async () => {
+    const doc = JSON.parse(await gs1Example('Example_9.6.1-ObjectEvent.jsonld')) as Doc;
+    const priced = structuredClone(doc);
+    priced['@context'] = [...[priced['@context']].flat(), { c2m: 'https://ns.c2m.network/epcis/' }];
+    for (const e of priced.epcisBody.eventList) delete e.eventID;
+    Object.assign(priced.epcisBody.eventList[0] as Record<string, unknown>, {
+      'c2m:workOrder': 'WO-x',
+      'c2m:unitPriceMinor': 1234,
+    });
+    const before = await count(t, 'epcis_events');
+    const job = await finished(
+      t,
+      tokens.factory1 as string,
+      (await capture(t, tokens.factory1 as string, JSON.stringify(priced))).body.captureID,
+    );
+    assert.equal(job.status, 'failed');
+    assert.deepEqual(
+      job.errors.map((e: { code: string; index: number }) => [e.index, e.code]),
+      [[0, 'PRIVATE_FIELD']],
+    );
+    assert.match(job.errors[0].message, /c2m:unitPriceMinor/);
+    assert.equal(await count(t, 'epcis_events'), before);
+  });
+
   test("another org's GLN is refused per event; rollback stores nothing, proceed stores the rest", async () => {
     const doc = JSON.parse(await gs1Example('Example_9.6.1-ObjectEvent.jsonld')) as Doc;
     const mixed = structuredClone(doc);

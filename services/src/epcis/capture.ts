@@ -8,8 +8,10 @@ import { withTransaction } from '../db/database.js';
 import type { SchedulerKeeper } from '../job-schedulers.js';
 import { QueueNames } from '../queues.js';
 import { normaliseEventVocabulary } from './cbv.js';
+import { C2M_NAMESPACE } from './from-device.js';
 import type { PreparedEvent } from './prepare.js';
 import { closePreparePool, prepareInWorkers } from './prepare-pool.js';
+import { PUBLIC_C2M_FIELDS } from './query.js';
 import { type SchemaError, validateEpcisDocument } from './schema.js';
 import { type EventRow, insertEvents } from './store.js';
 
@@ -38,6 +40,11 @@ export const CaptureErrorCodes = {
   EVENT_ID_CONFLICT: 'EVENT_ID_CONFLICT',
   /** readPoint or bizLocation is not a location the capturing org owns (or the event names neither). */
   LOCATION_NOT_OWNED: 'LOCATION_NOT_OWNED',
+  /**
+   * A field in the platform's own `c2m:` namespace that is not one of its public fields (a `c2m:price`): an
+   * event is proven by its exact signed bytes, so a private field captured into it could never be withheld.
+   */
+  PRIVATE_FIELD: 'PRIVATE_FIELD',
   /** An errorDeclaration for an eventID the repository does not hold. */
   ERROR_DECLARATION_UNKNOWN_EVENT: 'ERROR_DECLARATION_UNKNOWN_EVENT',
   /** An errorDeclaration of another org's event. */
@@ -369,6 +376,16 @@ export function createEpcisCapture(deps: CaptureDeps) {
     let alreadyStored = 0;
     const inDocument = new Map<string, { hash: string; declaration: string | null }>();
     for (const p of prepared) {
+      const hidden = privateC2mFields(p.event);
+      if (hidden.length > 0) {
+        fail(
+          p.index,
+          p.eventID,
+          CaptureErrorCodes.PRIVATE_FIELD,
+          `${hidden.slice(0, 5).join(', ')}: not public fields of the c2m: namespace (public: ${[...PUBLIC_C2M_FIELDS].join(', ')}); prices and terms never go into events`,
+        );
+        continue;
+      }
       const locations = [p.indexed.readPoint, p.indexed.bizLocation].filter((l): l is string => l !== null);
       if (locations.length === 0) {
         fail(
@@ -561,3 +578,16 @@ export function createEpcisCapture(deps: CaptureDeps) {
 }
 
 export type EpcisCapture = ReturnType<typeof createEpcisCapture>;
+
+/** The `c2m:` keys of an event, at any depth, that are not public (query.ts strips them; capture refuses them). */
+export function privateC2mFields(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) for (const v of value) privateC2mFields(v, out);
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const name = k.replace(C2M_NAMESPACE, 'c2m:');
+      if (name.startsWith('c2m:') && !PUBLIC_C2M_FIELDS.has(name)) out.push(name);
+      privateC2mFields(v, out);
+    }
+  }
+  return out;
+}
