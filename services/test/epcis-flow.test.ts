@@ -165,6 +165,27 @@ test('counts commission serials, the proof reaches the device, shipping and rece
     destinationList: [{ type: 'location', destination: dc.body.uri }],
   };
   const palletising = { ...packing[0], eventTime: at(12), parentID: pallet, childEPCs: ssccs.slice(0, 10) };
+  // Another org's word does not move the milestone: the brand "ships" every serial from its own DC.
+  const forged = await capture(
+    t,
+    tokens.brand as string,
+    doc([{ ...shipping, epcList: serials, readPoint: { id: dc.body.uri }, bizLocation: { id: dc.body.uri } }]),
+  );
+  assert.equal((await finished(t, tokens.brand as string, forged.body.captureID)).status, 'succeeded');
+  const outcome = await waitFor('the brand-captured shipping event followed', async () => {
+    const { rows } = await t.platform.pool.query(
+      `SELECT f.outcome FROM epcis_logistics_followed f JOIN epcis_events e ON e.id = f.event_pk
+       WHERE e.capture_id = $1`,
+      [forged.body.captureID],
+    );
+    return rows[0]?.outcome as string | undefined;
+  });
+  assert.match(outcome, /captured by BrandOrg, not Factory\dOrg/);
+  assert.equal(
+    (await api().get(`/api/work-orders/${workOrderId}`).set(as('brand')).expect(200)).body.status,
+    'qc_passed',
+  );
+
   const shipped = await capture(t, tokens[factoryUser] as string, doc([...packing, palletising, shipping]));
   assert.equal(shipped.status, 202, JSON.stringify(shipped.body));
   const job = await finished(t, tokens[factoryUser] as string, shipped.body.captureID);

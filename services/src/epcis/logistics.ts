@@ -112,27 +112,38 @@ export interface LogisticsDeps {
 export function createLogisticsFollower(deps: LogisticsDeps) {
   const { pool } = deps;
 
-  /** All shipping (or receiving) events of `org` that cover units of the work order, with the units covered. */
-  async function covered(workOrderId: string, bizStep: string, org: string) {
+  /**
+   * The shipping (or receiving) events of `org` that cover units of the work order, with the units covered: the
+   * event being followed and those followed before that touched the work order (`epcis_logistics_followed`
+   * keeps which), not every such event the org ever captured.
+   */
+  async function covered(workOrderId: string, bizStep: string, org: string, current: { id: number; epcs: string[] }) {
     const { rows } = await pool.query(
-      `SELECT DISTINCT e.id, e.event_hash FROM epcis_events e
-       WHERE e.biz_step = $1 AND e.owner_msp = $2 AND e.error_declared_by IS NULL AND e.error_declaration IS NULL
+      `SELECT e.id FROM epcis_logistics_followed f JOIN epcis_events e ON e.id = f.event_pk
+       WHERE f.work_orders @> ARRAY[$1]::text[] AND e.biz_step = $2 AND e.owner_msp = $3
+         AND e.error_declared_by IS NULL AND e.error_declaration IS NULL AND e.id <> $4
        ORDER BY e.id`,
-      [bizStep, org],
+      [workOrderId, bizStep, org, current.id],
     );
     const all = new Set<string>();
-    const events: string[] = [];
+    const ids: number[] = [];
     let whole = false;
-    for (const r of rows) {
-      const epcs = await contents(pool, Number(r.id));
-      const cov = (await workOrdersOf(pool, epcs)).get(workOrderId);
+    const sets = [
+      current,
+      ...(await Promise.all(rows.map(async (r) => ({ id: Number(r.id), epcs: await contents(pool, Number(r.id)) })))),
+    ];
+    for (const set of sets) {
+      const cov = (await workOrdersOf(pool, set.epcs)).get(workOrderId);
       if (!cov) continue;
-      events.push(r.event_hash as string);
+      ids.push(set.id);
       if (cov.wholeLot) whole = true;
-      for (const e of epcs) if (SERIAL.test(e)) all.add(e);
+      for (const e of set.epcs) if (SERIAL.test(e)) all.add(e);
     }
+    const { rows: hashes } = await pool.query('SELECT event_hash FROM epcis_events WHERE id = ANY($1) ORDER BY id', [
+      ids,
+    ]);
     const units = (await workOrdersOf(pool, [...all])).get(workOrderId)?.units ?? 0;
-    return { events, units, whole };
+    return { events: hashes.map((h) => h.event_hash as string), units, whole };
   }
 
   async function followOne(e: Record<string, unknown>): Promise<{ workOrders: string[]; outcome: string }> {
@@ -152,7 +163,7 @@ export function createLogisticsFollower(deps: LogisticsDeps) {
         outcomes.push(`${w.workOrderId}: ${w.status}, ${milestone} needs ${before}`);
         continue;
       }
-      const c = await covered(w.workOrderId, bizStep, party);
+      const c = await covered(w.workOrderId, bizStep, party, { id: Number(e.id), epcs });
       if (!c.whole && c.units < w.quantity) {
         outcomes.push(
           `${w.workOrderId}: ${c.units} of ${w.quantity} units ${bizStep === 'shipping' ? 'shipped' : 'received'}`,
